@@ -1,0 +1,39 @@
+# korepyd: the commands a developer and CI use. Everything sets itself up.
+
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.PHONY: run test lint check golden clean
+
+# Create the virtualenv and install korepyd with its test and lint tools.
+$(STAMP): pyproject.toml
+	@echo "==> creating the virtualenv in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "==> installing korepyd and its dependencies"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
+	@touch $(STAMP)
+
+# Serve the bundled example (for now: check it; the daemon comes next).
+run: $(STAMP)
+	@echo "==> starting korepyd on conf/kore.conf"
+	cd conf && ../$(BIN)/korepyd -c kore.conf
+
+# Every test.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check korepyd tests
+
+# Check a configuration: make check CONF=path/to/kore.conf
+check: $(STAMP)
+	$(BIN)/korepyd -t -c $(CONF)
+
+# Rewrite the expected results of the config golden files (review the diff!).
+golden: $(STAMP)
+	KOREPYD_BLESS=1 $(BIN)/python -m pytest tests/config/test_golden.py -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

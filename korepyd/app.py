@@ -1,0 +1,102 @@
+"""Loads the user's Python application the way Kore does, and finds the
+callables kore.conf names (Kore: src/python.c, kore_module_load(),
+python_module_import() and kore_module_getsym()).
+
+- A `.py` file is imported by its name without the extension, after its
+  directory is appended to sys.path; a directory is imported as a package
+  by its base name, after its parent and itself are appended.
+- A name in kore.conf is `func` (a module attribute) or `obj.method` (an
+  attribute of an attribute, split at the first dot), looked up in every
+  loaded module in load order; the first module that has it wins.
+
+The `kore` module the app imports is installed here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from types import ModuleType
+
+from korepyd import kore
+from korepyd.config import model
+from korepyd.errors import AppLoadError, Diagnostic
+
+
+def install_kore() -> None:
+    sys.modules.setdefault("kore", kore)
+
+
+def import_app(path: str) -> ModuleType:
+    """Import a `.py` file or a package directory, as Kore does."""
+    install_kore()
+    path = os.path.normpath(path)
+    if os.path.isdir(path):
+        parent, name = os.path.split(os.path.abspath(path))
+        _append_path(parent)
+        _append_path(os.path.abspath(path))
+    elif path.lower().endswith(".py") and os.path.isfile(path):
+        directory, filename = os.path.split(os.path.abspath(path))
+        _append_path(directory)
+        name = filename[:-3]
+    elif not os.path.exists(path):
+        raise AppLoadError(f"{path}: no such file or directory")
+    else:
+        raise AppLoadError(f"No runtime available to run '{path}'")
+    try:
+        return importlib.import_module(name)
+    except (Exception, SystemExit) as exc:  # the app's own code failed: say where
+        raise AppLoadError(f"{path}: failed to import module: {_app_error(exc)}") from exc
+
+
+def _append_path(directory: str) -> None:
+    if directory not in sys.path:
+        sys.path.append(directory)
+
+
+def _app_error(exc: BaseException) -> str:
+    """`Type: message (file:line)` for the innermost frame of app code."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "importlib" not in f.filename
+              and os.sep + "korepyd" + os.sep not in f.filename]
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = f" ({exc.filename}:{exc.lineno})"
+    else:
+        where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def resolve(modules: list[ModuleType], name: str):
+    """The callable `name` refers to, or None (Kore's lookup rule)."""
+    first, _, rest = name.partition(".")
+    for module in modules:
+        obj = getattr(module, first, None)
+        if obj is not None and rest:
+            obj = getattr(obj, rest, None)
+        if callable(obj):
+            return obj
+    return None
+
+
+def load_modules(config: model.Config) -> tuple[list[ModuleType], list[Diagnostic]]:
+    """Import every python_import of the configuration, in order."""
+    for directory in config.python_path:
+        _append_path(os.path.abspath(directory))
+    modules, problems = [], []
+    for item in config.python_import:
+        try:
+            modules.append(import_app(item.path))
+        except AppLoadError as exc:
+            problems.append(Diagnostic("error", str(exc), item.pos))
+    return modules, problems
+
+
+def check(config: model.Config, modules: list[ModuleType]) -> list[Diagnostic]:
+    """A diagnostic for every callable the configuration names that no
+    loaded module provides (Kore: "callback 'X' for 'PATH' not found")."""
+    found = []
+    for callback, message in config.callbacks():
+        if resolve(modules, callback.name) is None:
+            found.append(Diagnostic("error", message, callback.pos))
+    return found

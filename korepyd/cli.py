@@ -1,0 +1,131 @@
+"""The korepyd command line (Kore: src/kore.c usage() and main()).
+
+    korepyd [-c FILE] [-dfhnqrtv] [--strict] [--dump] [APP [ARGS ...]]
+
+Parses options, loads and checks the configuration, and maps every error
+to an exit status (errors.ExitCode) with a message a person can act on;
+it never lets a traceback out for a condition the user caused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+
+from korepyd import __version__, app
+from korepyd.config import Loaded, load
+from korepyd.config.dump import to_data
+from korepyd.errors import ConfigError, Diagnostic, ExitCode, KorepydError
+
+
+@dataclass(frozen=True)
+class Options:
+    conf: str | None
+    app: str | None
+    args: tuple[str, ...]
+    daemonize: bool
+    skip_chroot: bool
+    skip_runas: bool
+    quiet: bool
+    test: bool
+    strict: bool
+    dump: bool
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="korepyd",
+        description="The Kore web platform, in Python: serve a kore.conf or a Kore 4.x app.",
+        epilog="Signals: HUP reloads, TERM/INT stop gracefully, QUIT stops at once.",
+    )
+    p.add_argument("-c", dest="conf", metavar="FILE", help="configuration file (kore.conf)")
+    p.add_argument("-d", dest="daemonize", action="store_true", help="run in the background")
+    p.add_argument("-f", dest="foreground", action="store_true", help="stay in the foreground (the default)")
+    p.add_argument("-n", dest="skip_chroot", action="store_true", help="do not chroot")
+    p.add_argument("-q", dest="quiet", action="store_true", help="log less")
+    p.add_argument("-r", dest="skip_runas", action="store_true", help="do not drop privileges")
+    p.add_argument("-t", dest="test", action="store_true", help="check the configuration and exit")
+    p.add_argument("-v", action="version", version=f"korepyd {__version__}", help="print the version and exit")
+    p.add_argument("--strict", action="store_true", help="treat configuration warnings as errors")
+    p.add_argument("--dump", action="store_true", help="with -t: print the checked configuration as JSON")
+    p.add_argument("app", nargs="?", help="a Kore 4.x app: a .py file or a package directory")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the app's configure(args)")
+    return p
+
+
+def parse_options(argv: list[str]) -> Options:
+    ns = _parser().parse_args(argv)
+    return Options(ns.conf, ns.app, tuple(ns.args), ns.daemonize, ns.skip_chroot, ns.skip_runas, ns.quiet,
+                   ns.test, ns.strict, ns.dump)
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_options(sys.argv[1:] if argv is None else argv)
+    if opts.conf is None and opts.app is None:
+        _parser().print_usage(sys.stderr)
+        print("korepyd: give a configuration (-c kore.conf) or an app (korepyd app.py)", file=sys.stderr)
+        return ExitCode.USAGE
+    try:
+        loaded = check(opts)
+    except KorepydError as exc:
+        _report(exc)
+        return exc.exit_code
+    if opts.test:
+        if opts.dump:
+            print(json.dumps(to_data(loaded.config), indent=2))
+        print(f"korepyd: configuration {opts.conf or opts.app} is valid", file=sys.stderr)
+        return ExitCode.OK
+    print(f"korepyd: configuration {opts.conf or opts.app} is valid; serving is not built yet, "
+          "use -t to check a configuration", file=sys.stderr)
+    return ExitCode.OK
+
+
+def check(opts: Options) -> Loaded:
+    """Load the configuration and the app it names; raise on any error."""
+    if opts.app:
+        app.import_app(opts.app)
+    if opts.conf is None:
+        raise ConfigError([Diagnostic("error", "Kore 4.x apps without a configuration file are not "
+                                               "supported yet: give one with -c")])
+    loaded = load(opts.conf, strict=opts.strict)
+    modules, problems = app.load_modules(loaded.config)
+    problems += app.check(loaded.config, modules)
+    if problems:
+        raise ConfigError(list(loaded.warnings) + problems)
+    _print(loaded.warnings)
+    return loaded
+
+
+def _report(exc: KorepydError) -> None:
+    if isinstance(exc, ConfigError):
+        _print(exc.diagnostics)
+        errors = sum(d.is_error for d in exc.diagnostics)
+        print(f"korepyd: {errors} error{'s' if errors != 1 else ''} in the configuration", file=sys.stderr)
+    else:
+        print(f"korepyd: {exc}", file=sys.stderr)
+
+
+def _print(diagnostics) -> None:
+    cache: dict[str, list[str]] = {}
+    for d in diagnostics:
+        print(_with_source(d, cache).render(), file=sys.stderr)
+
+
+def _with_source(d: Diagnostic, cache: dict[str, list[str]]) -> Diagnostic:
+    """Fill in the source line of a diagnostic made after parsing."""
+    if d.text or d.pos is None:
+        return d
+    if d.pos.file not in cache:
+        try:
+            with open(d.pos.file, encoding="utf-8", errors="replace") as f:
+                cache[d.pos.file] = f.read().splitlines()
+        except OSError:
+            cache[d.pos.file] = []
+    lines = cache[d.pos.file]
+    if not 0 < d.pos.line <= len(lines):
+        return d
+    text = lines[d.pos.line - 1]
+    width = len(text[d.pos.column - 1:].split(" ")[0]) or 1
+    return Diagnostic(d.severity, d.message, d.pos, text, width)

@@ -1,0 +1,82 @@
+"""The kore.conf language: text in, a frozen model.Config out.
+
+    loaded = config.load("conf/kore.conf")        # raises ConfigError
+    loaded.config.workers, loaded.warnings
+
+The stages, each in its own module: source.py reads and repairs the bytes,
+grammar.py (with kore.lark) cuts them into lines of words, build.py runs
+Kore's parser state machine over them with the directive table of
+directives.py (blocks.py, statements.py, domain.py), finish.py checks what
+needs the whole file and freezes the model, and files.py checks what is on
+disk. Nothing here imports the user's Python code; names of handlers are
+checked against the app by korepyd.app.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from korepyd.config import files, source
+from korepyd.config.build import Builder, Problem
+from korepyd.config.finish import finish
+from korepyd.config.model import Config
+from korepyd.config.syntax import Line
+from korepyd.errors import ConfigError, Diagnostic
+
+__all__ = ["Config", "Loaded", "load", "loads"]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A valid configuration and the warnings found on the way."""
+
+    config: Config
+    warnings: tuple[Diagnostic, ...]
+
+
+def load(path: str | os.PathLike, *, env: Mapping[str, str] | None = None, strict: bool = False,
+         check_files: bool = True) -> Loaded:
+    """Read and check the configuration file at `path`.
+
+    `include` paths and relative paths in the file are taken from the
+    current working directory, as in Kore. With `strict`, warnings count
+    as errors. Raises ConfigError with every diagnostic when there is an
+    error (a missing or unreadable file included).
+    """
+    name = os.fspath(path)
+    try:
+        data = source.read_path(name)
+    except OSError as exc:
+        raise ConfigError([Diagnostic("error", f"configuration given cannot be opened: {name}: "
+                                               f"{exc.strerror or exc}")]) from None
+    return loads(data, name, env=env, strict=strict, check_files=check_files)
+
+
+def loads(data: bytes | str, file: str = "<config>", *, env: Mapping[str, str] | None = None,
+          strict: bool = False, check_files: bool = True) -> Loaded:
+    """Like load(), for configuration text already in memory."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    builder = Builder(os.environ if env is None else env, _read_include)
+    lines, diagnostics = source.lines_from_bytes(data, file)
+    builder.diagnostics.extend(diagnostics)
+    builder.feed(lines)
+    config = finish(builder)
+    if check_files:
+        builder.diagnostics.extend(files.check(config, builder.line_text))
+    found = builder.diagnostics
+    if strict:
+        found = [Diagnostic("error", d.message, d.pos, d.text, d.width) if not d.is_error else d for d in found]
+    if any(d.is_error for d in found):
+        raise ConfigError(found)
+    return Loaded(config, tuple(found))
+
+
+def _read_include(path: str, line: Line) -> tuple[list[Line], list[Diagnostic]]:
+    try:
+        data = source.read_path(path)
+    except OSError as exc:
+        raise Problem(f"failed to open include '{path}': {exc.strerror or exc}", line.args[0]) from None
+    return source.lines_from_bytes(data, path)
