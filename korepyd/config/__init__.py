@@ -66,12 +66,25 @@ def loads(data: bytes | str, file: str = "<config>", *, env: Mapping[str, str] |
     config = finish(builder)
     if check_files:
         builder.diagnostics.extend(files.check(config, builder.line_text))
-    found = builder.diagnostics
+    found = _in_file_order(builder.diagnostics)
     if strict:
         found = [Diagnostic("error", d.message, d.pos, d.text, d.width) if not d.is_error else d for d in found]
     if any(d.is_error for d in found):
         raise ConfigError(found)
     return Loaded(config, tuple(found))
+
+
+def _in_file_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Sort by line within each file, files in the order first reported."""
+    files: dict[str, int] = {}
+    for d in diagnostics:
+        if d.pos:
+            files.setdefault(d.pos.file, len(files))
+
+    def key(d: Diagnostic):
+        return (files[d.pos.file], d.pos.line, d.pos.column) if d.pos else (-1, 0, 0)
+
+    return sorted(diagnostics, key=key)
 
 
 def _read_include(path: str, line: Line) -> tuple[list[Line], list[Diagnostic]]:

@@ -100,6 +100,8 @@ def authentication(b: Builder, line: Line) -> None:
     if len(args) < 2:
         if line.value.endswith("{"):
             b.open("authentication", line, placeholder, broken=True)
+        if args[0].text != "{":  # Kore says "missing name" here too, which misleads
+            raise Problem("missing { for authentication block", args[0])
         raise Problem("missing name for authentication block")
     if args[1].text != "{":
         raise Problem("missing { for authentication block", args[1])

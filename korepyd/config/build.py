@@ -167,14 +167,22 @@ class Builder:
             if line.is_close:
                 self.close(line)
             elif line.keyword == "}":
-                self.warn("text after '}' is ignored (kore.conf has no trailing comments)", line, line.args[0])
-                self.close(line)
+                self._loose_close(line)
             elif line.keyword not in TABLE:
                 self._unknown(line)
             elif not line.args:
                 self.warn(f'ignoring "{line.keyword}": no value given', line)
             else:
                 self._apply(TABLE[line.keyword], line)
+
+    def _loose_close(self, line: Line) -> None:
+        """`} ` or `} # end`: Kore ignores the line and the block stays open,
+        which breaks everything after it; korepyd closes the block."""
+        if line.args:
+            self.warn("text after '}' is ignored (kore.conf has no trailing comments)", line, line.args[0])
+        else:
+            self.warn("blanks after '}' (Kore would not close the block here; korepyd does)", line)
+        self.close(line)
 
     def _apply(self, directive, line: Line) -> None:
         try:

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from korepyd.config import model
 from korepyd.config.blocks import add_route, find_route, parse_param_method
-from korepyd.config.build import Block, Builder, Problem
+from korepyd.config.build import Block, Builder, Problem, suggest
 from korepyd.config.directives import directive
 from korepyd.config.regex import RegexProblem, compile_posix
 from korepyd.config.statements import callback
@@ -36,8 +36,10 @@ def attach(b: Builder, line: Line) -> None:
     if domain.obj.attach:
         raise Problem(f"domain '{domain.obj.name}' already attached to server", word)
     if name not in b.servers:
-        raise Problem(f"server '{name}' does not exist", word)
+        domain.broken = True  # kept out of the model: no "not attached" error too
+        raise Problem(f"server '{name}' does not exist{suggest(name, list(b.servers))}", word)
     if any(d.name == domain.obj.name and d.attach == name for d in b.domains):
+        domain.broken = True
         raise Problem(f"failed to attach '{domain.obj.name}' to '{name}' (the server already has this domain)", word)
     _set(domain, attach=name)
 

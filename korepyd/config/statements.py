@@ -213,10 +213,10 @@ def _auth_field(field: str, context_message: str):
         value = line.value
         if field == "type" and value not in ("cookie", "header", "request"):
             raise Problem(f"unknown authentication type '{value}'", line.args[0])
+        block.obj = replace(block.obj, **{field: value})
         if field == "validator" and not b.has_validator(value):
             found = suggest(value, [v.name for v in b.validators])
             raise Problem(f"authentication validator '{value}' not found{found}", line.args[0])
-        block.obj = replace(block.obj, **{field: value})
 
     return apply
 

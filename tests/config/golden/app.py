@@ -1,0 +1,1 @@
+# Not imported by the golden tests; names the era files refer to.
