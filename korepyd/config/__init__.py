@@ -65,7 +65,7 @@ def loads(data: bytes | str, file: str = "<config>", *, env: Mapping[str, str] |
     builder.feed(lines)
     config = finish(builder)
     if check_files:
-        builder.diagnostics.extend(files.check(config, builder.line_text))
+        builder.diagnostics.extend(files.check(builder.paths, config))
     found = _in_file_order(builder.diagnostics)
     if strict:
         found = [Diagnostic("error", d.message, d.pos, d.text, d.width) if not d.is_error else d for d in found]

@@ -35,11 +35,19 @@ def _opener(b: Builder, line: Line, kind: str, placeholder, errors: dict[str, st
     if len(args) < 2 or args[1].text != "{":
         if line.value.endswith("{"):
             b.open(kind, line, placeholder, broken=True)
-        if not args or args[0].text == "{":
-            raise Problem(errors["missing"])
-        raise Problem(errors["brace"], args[1] if len(args) > 1 else args[0])
+        if len(args) < 2:  # `domain *`, `domain *{`: Kore calls both invalid
+            raise Problem(errors["missing"] + _brace_hint(args[0].text), args[0])
+        raise Problem(errors["brace"], args[1])
     _extra(b, line, 2)
     return args[0].text
+
+
+def _brace_hint(word: str) -> str:
+    if word == "{":
+        return " (the block needs a name before '{')"
+    if word.endswith("{"):
+        return f" (write '{word[:-1]} {{' with a space before '{{')"
+    return " (the '{' must end this line)"
 
 
 def _extra(b: Builder, line: Line, keep: int) -> None:
@@ -138,7 +146,7 @@ def _route_block(b: Builder, line: Line) -> None:
         raise Problem("nested route contexts not allowed")
     _extra(b, line, 2)
     path = line.args[0].text
-    block = b.open("route", line, model.Route(path, False, None, pos=line.pos(line.args[0])))
+    block = b.open("route", line, model.Route(path, False, None))
     try:
         block.obj = replace(block.obj, regex=_is_regex(b, line))
     except Problem:
@@ -168,7 +176,7 @@ def _auth_name(b: Builder, line: Line, index: int, path: str) -> str | None:
 def add_route(b: Builder, domain: Block, line: Line, path: str, *, regex: bool, handler, auth) -> None:
     """Add a one-line route (Kore 3.x static/dynamic, 4.0/4.1 route)."""
     callback = model.Callback(handler.text, line.pos(handler))
-    item = model.Route(path, regex, callback, authenticate=auth, pos=line.pos(line.args[0]))
+    item = model.Route(path, regex, callback, authenticate=auth)
     domain.obj = replace(domain.obj, routes=domain.obj.routes + (item,))
 
 
@@ -185,7 +193,7 @@ def params(b: Builder, line: Line) -> None:
             b.open("params", line, placeholder, broken=True)
         raise Problem("missing parameters for params: [qs:]METHOD PATH {")
     block = b.open("params", line, placeholder, broken=True)
-    method, qs = parse_param_method(args[0], f"params block for {args[1].text}")
+    method, qs = parse_param_method(args[0], args[1].text, "params block")
     if len(args) > 2 and args[2].text != "{":
         b.warn("extra words after the path are ignored", line, args[2])
     index = find_route(domain, args[1].text)
@@ -194,18 +202,21 @@ def params(b: Builder, line: Line) -> None:
     block.obj, block.broken = (index, method, qs), False
 
 
-def parse_param_method(word, where: str) -> tuple[str, bool]:
-    """`[qs:]METHOD` as in `params` and `validate`; GET implies qs."""
+def parse_param_method(word, path: str, where: str) -> tuple[str, bool]:
+    """`[qs:]METHOD` as in `params` and `validate`; GET implies qs.
+
+    `where` completes Kore's "unknown method: X in ..." message.
+    """
     text = word.text
     qs = False
     if ":" in text:
         prefix, text = text.split(":", 1)
         if prefix.lower() != "qs":
-            raise Problem(f"unknown validate method prefix '{prefix}' for '{where}'", word)
+            raise Problem(f"unknown validate method prefix '{prefix}' for '{path}'", word)
         qs = True
     method = text.lower()
     if method not in PARAM_METHODS:
-        raise Problem(f"unknown method: {text} in {where}", word)
+        raise Problem(f"unknown method: {text} in {where} for {path}", word)
     return method, qs or method == "get"
 
 

@@ -52,6 +52,17 @@ class Problem(Exception):
         self.word = word
 
 
+@dataclass(frozen=True)
+class PathRef:
+    """A path a directive names, to be checked on disk once the whole file
+    is read (files.py); `kind` is the directive ("filemap", "logfile", ...)."""
+
+    kind: str
+    path: str
+    line: Line
+    word: Word
+
+
 @dataclass
 class Block:
     """A block being built: its kind, its opening line, the model object
@@ -87,6 +98,7 @@ class Builder:
         self.media_types: list[model.MediaType] = []
         self.worker_no_accept: list[int] = []
         self.pledge: list[str] = []
+        self.paths: list[PathRef] = []         # paths to check on disk
         self._includes: list[str] = []
         self._texts: dict[tuple[str, int], str] = {}  # (file, line) -> text, for late diagnostics
 
@@ -199,6 +211,8 @@ class Builder:
         if name not in self.env:
             raise Problem(f"variable ${name} does not exist", line.args[0])
         content = self.env[name].strip()
+        if not content:
+            raise Problem(f"variable ${name} is empty", line.args[0])
         column = line.args[0].column
         words = tuple(Word(text, column) for text in content.split())
         return replace(line, words=(line.words[0],) + words, value=content)

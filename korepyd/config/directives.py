@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from korepyd.config import model, values
-from korepyd.config.build import Builder, Problem
+from korepyd.config.build import Builder, PathRef, Problem
 from korepyd.config.syntax import Line
 
 Apply = Callable[[Builder, Line], None]
@@ -66,10 +66,12 @@ def directive(name: str, syntax: str, doc: str, *, context: str = "", era: str =
     return register
 
 
-def setting(name: str, parse: values.Parser, doc: str, *, era: str = "all", once: str | None = None) -> None:
+def setting(name: str, parse: values.Parser, doc: str, *, era: str = "all", once: str | None = None,
+            is_path: bool = False) -> None:
     """Register a global setting: its value goes to the Config field `name`.
 
-    `once` is Kore's message for a setting that may be given only once.
+    `once` is Kore's message for a setting that may be given only once;
+    `is_path` has the file it names checked on disk (files.py).
     """
 
     def apply(b: Builder, line: Line) -> None:
@@ -80,6 +82,8 @@ def setting(name: str, parse: values.Parser, doc: str, *, era: str = "all", once
         except values.ValueProblem as exc:
             raise Problem(str(exc), line.args[0]) from None
         b.seen.add(name)
+        if is_path:
+            b.paths.append(PathRef(name, line.value, line, line.args[0]))
 
     syntax = f"{name} {parse.__doc__ or 'VALUE'}"
     TABLE[name] = Directive(name, syntax, "", doc, era, apply, setting=True)
@@ -101,7 +105,8 @@ setting("worker_death_policy", values.choice(("restart", "terminate"), "bad valu
 setting("worker_set_affinity", _n(0, 1, "bad value for worker_set_affinity '{value}'"),
         "1 pins each worker to one CPU, 0 lets the kernel place them.")
 setting("pidfile", values.text, "File the parent writes its process id to.")
-setting("logfile", values.text, "Append every log line to this file instead of stderr or syslog.", era="4.2+")
+setting("logfile", values.text, "Append every log line to this file instead of stderr or syslog.", era="4.2+",
+        is_path=True)
 setting("socket_backlog", _n(0, U, "bad socket_backlog value: '{value}'"),
         "listen(2) backlog of every listener (korepyd applies it wherever the line stands).")
 setting("deployment", values.choice(("docker", "dev", "development", "production"),
@@ -118,7 +123,7 @@ setting("tls_version", values.choice(("1.3", "1.2", "both"), "unknown value for 
         "TLS protocol versions to accept.")
 setting("tls_cipher", values.text, "OpenSSL cipher list for TLS 1.2.", once="tls_cipher specified twice")
 setting("tls_dhparam", values.text, "PEM file with Diffie-Hellman parameters for DHE ciphers.",
-        once="tls_dhparam already specified")
+        once="tls_dhparam already specified", is_path=True)
 setting("rand_file", values.text, "A 1024-byte entropy file keymgr reads at start and rewrites.")
 setting("acme_email", values.text, "Contact address of the ACME account.", era="4.0+")
 setting("acme_provider", values.text, "Directory URL of the ACME server.", era="4.0+")

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from korepyd.config import model
 from korepyd.config.blocks import add_route, find_route, parse_param_method
-from korepyd.config.build import Block, Builder, Problem, suggest
+from korepyd.config.build import Block, Builder, PathRef, Problem, suggest
 from korepyd.config.directives import directive
 from korepyd.config.regex import RegexProblem, compile_posix
 from korepyd.config.statements import callback
@@ -102,6 +102,7 @@ def accesslog(b: Builder, line: Line) -> None:
     if domain.obj.accesslog is not None:
         raise Problem(f"domain '{domain.obj.name}' already has an open accesslog", line.args[0])
     _set(domain, accesslog=line.value)
+    b.paths.append(PathRef("accesslog", line.value, line, line.args[0]))
 
 
 @directive("filemap", "filemap URIROOT DIR [AUTH]", "Serve the files under DIR at URIROOT (GET and HEAD).",
@@ -116,8 +117,8 @@ def filemap(b: Builder, line: Line) -> None:
     auth = None
     if len(line.args) > 2:
         auth = b.known_authentication(line.args[2], f"filemap for '{path.text}' has unknown auth '{line.args[2].text}'")
-    item = model.Filemap(uri.text, path.text, auth, pos=line.pos(path))
-    _set(domain, routes=domain.obj.routes + (item,))
+    _set(domain, routes=domain.obj.routes + (model.Filemap(uri.text, path.text, auth),))
+    b.paths.append(PathRef("filemap", path.text, line, path))
 
 
 def _rule(b: Builder, line: Line, keyword: str, need: int, low: int, high: int) -> tuple[str, int]:
@@ -191,18 +192,18 @@ def restrict(b: Builder, line: Line) -> None:
     index = find_route(domain, path)
     if index is None:
         raise Problem(f"bad restrict option handler '{path}' not found", line.args[0])
-    methods = _methods(line.args[1:], f"restrict for {path}")
+    methods = _methods(line.args[1:], "restrict", path)
     routes = list(domain.obj.routes)
     routes[index] = replace(routes[index], methods=methods)
     _set(domain, routes=tuple(routes))
 
 
-def _methods(words: tuple[Word, ...], where: str) -> tuple[str, ...]:
+def _methods(words: tuple[Word, ...], where: str, path: str) -> tuple[str, ...]:
     found = []
     for word in words:
         method = word.text.lower()
         if method not in model.METHODS:
-            raise Problem(f"unknown method: {word.text} in {where}", word)
+            raise Problem(f"unknown method: {word.text} in {where} for {path}", word)
         if method not in found:
             found.append(method)
     return tuple(m for m in model.METHODS if m in found)
@@ -238,7 +239,7 @@ def methods(b: Builder, line: Line) -> None:
     route = _route(b, "methods")
     if len(line.args) > 9:
         b.warn("only the first 9 methods are read", line, line.args[9])
-    _set(route, methods=_methods(line.args[:9], f"method for {route.obj.path}"))
+    _set(route, methods=_methods(line.args[:9], "method", route.obj.path))
 
 
 @directive("authenticate", "authenticate AUTH", "Run the authentication block AUTH before the handler.",
@@ -263,7 +264,7 @@ def validate(b: Builder, line: Line) -> None:
     if len(args) > 3:
         b.warn(f"extra words after '{args[2].text}' are ignored", line, args[3])
     path = route.obj.path
-    method, qs = parse_param_method(args[0], f"validator for {path}")
+    method, qs = parse_param_method(args[0], path, "validator")
     if method not in route.obj.methods:
         raise Problem(f"method '{method}' not enabled for route '{path}' (a narrowing 'methods' line must come "
                       "before 'validate')", args[0])

@@ -1,28 +1,29 @@
-"""Checks of a built Config against the file system, as Kore makes them
-while parsing: a filemap's directory must exist (Kore:
-kore_filemap_create(), which looks for it under the worker's root).
+"""Checks of the paths a configuration names against the file system, as
+Kore makes them while parsing (Kore: kore_filemap_create(),
+configure_logfile(), configure_accesslog(), configure_dhparam()).
 
-Kept apart from build.py so that the builder stays free of I/O; load()
-runs these checks unless asked not to.
+Kore opens log files at parse time; `korepyd -t` must not create files, so
+it checks that they could be opened: the file is writable, or it does not
+exist and its directory is. Kept apart from build.py so that the builder
+stays free of I/O; load() runs these checks unless asked not to.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-from collections.abc import Callable
 
 from korepyd.config import model
-from korepyd.errors import Diagnostic, SourcePos
+from korepyd.config.build import PathRef
+from korepyd.errors import Diagnostic
 
 
-def check(config: model.Config, line_text: Callable[[SourcePos], str]) -> list[Diagnostic]:
+def check(refs: list[PathRef], config: model.Config) -> list[Diagnostic]:
     found = []
-    for domain in config.domains:
-        for item in domain.routes:
-            if isinstance(item, model.Filemap):
-                problem = _filemap_problem(item, config.privsep_worker)
-                if problem:
-                    found.append(Diagnostic("error", problem, item.pos, line_text(item.pos), len(item.path)))
+    for ref in refs:
+        problem = _CHECKS[ref.kind](ref.path, config)
+        if problem:
+            found.append(Diagnostic("error", problem, ref.line.pos(ref.word), ref.line.text, len(ref.word.text)))
     return found
 
 
@@ -31,11 +32,43 @@ def on_disk(path: str, worker: model.Privsep) -> str:
     return f"{worker.root}/{path}" if worker.root else path
 
 
-def _filemap_problem(filemap: model.Filemap, worker: model.Privsep) -> str | None:
-    full = on_disk(filemap.path, worker)
+def _filemap(path: str, config: model.Config) -> str | None:
+    full = on_disk(path, config.privsep_worker)
+    reason = _stat_error(full)
+    return f"cannot create filemap for {path}: failed to stat '{full}': {reason}" if reason else None
+
+
+def _logfile(path: str, config: model.Config) -> str | None:
+    reason = _writable(path)
+    return f"fopen({path}): {reason}" if reason else None
+
+
+def _accesslog(path: str, config: model.Config) -> str | None:
+    reason = _writable(path)
+    return f"accesslog open({path}): {reason}" if reason else None
+
+
+def _dhparam(path: str, config: model.Config) -> str | None:
+    return None if os.access(path, os.R_OK) else f"tls_dhparam file '{path}' not accessible"
+
+
+def _stat_error(path: str) -> str | None:
     try:
-        os.stat(full)
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        return f"cannot create filemap for {filemap.path}: failed to stat '{full}': {reason}"
+        os.stat(path)
+    except OSError as exc:
+        return exc.strerror
+    except ValueError as exc:  # an embedded NUL
+        return str(exc)
     return None
+
+
+def _writable(path: str) -> str | None:
+    if os.path.isdir(path):
+        return os.strerror(errno.EISDIR)
+    target = path if os.path.exists(path) else os.path.dirname(path) or "."
+    if not os.path.isdir(os.path.dirname(path) or "."):
+        return os.strerror(errno.ENOENT)
+    return None if os.access(target, os.W_OK) else os.strerror(errno.EACCES)
+
+
+_CHECKS = {"filemap": _filemap, "logfile": _logfile, "accesslog": _accesslog, "tls_dhparam": _dhparam}

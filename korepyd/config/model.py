@@ -128,7 +128,6 @@ class Route:
     on_headers: Callback | None = None
     on_body_chunk: Callback | None = None
     on_free: Callback | None = None
-    pos: SourcePos | None = _pos()
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,6 @@ class Filemap:
     uri: str
     path: str
     authenticate: str | None = None
-    pos: SourcePos | None = _pos()
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,14 @@ def test_golden(path, monkeypatch):
 
 def test_there_are_golden_files():
     assert len(CASES) >= 10
+
+
+def test_every_directive_has_a_golden_case():
+    from korepyd.config.directives import TABLE
+    from korepyd.config.grammar import parse_lines
+
+    used = set()
+    for path in GOLDEN.rglob("*.conf"):
+        text = path.read_text().replace("\r\n", "\n")
+        used.update(line.keyword for line in parse_lines(text, path.name) if line.words)
+    assert sorted(set(TABLE) - used) == []
