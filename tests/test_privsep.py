@@ -9,7 +9,10 @@ from korepyd.privsep import Account, Overrides, plan
 USERS = {"kore": Account("kore", 1001, 1001), "keymgr": Account("keymgr", 1002, 1002)}
 
 
-def make(config, role="worker", overrides=Overrides(), euid=0, worker_id=1, ncpu=2):
+NO_OVERRIDES = Overrides()
+
+
+def make(config, role="worker", overrides=NO_OVERRIDES, euid=0, worker_id=1, ncpu=2):
     return plan(config, role, overrides, cwd="/srv/app", euid=euid, lookup=USERS.__getitem__,
                 worker_id=worker_id, ncpu=ncpu)
 
