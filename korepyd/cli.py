@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass
 
@@ -72,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     except KorepydError as exc:
         _report(exc)
         return exc.exit_code
+    except Exception as exc:  # a bug in korepyd: say so, keep the traceback for KOREPYD_DEBUG
+        if os.environ.get("KOREPYD_DEBUG"):
+            raise
+        print(f"korepyd: internal error: {type(exc).__name__}: {exc}\n"
+              "korepyd: this is a bug in korepyd; set KOREPYD_DEBUG=1 for the traceback and report it",
+              file=sys.stderr)
+        return ExitCode.SOFTWARE
     if opts.test:
         if opts.dump:
             print(json.dumps(to_data(loaded.config), indent=2))

@@ -27,6 +27,7 @@ class ExitCode(enum.IntEnum):
     USAGE = 2           # bad command line
     BOOT_ERROR = 3      # could not start: port in use, permission denied, ...
     APP_LOAD_ERROR = 4  # the Python app failed to import
+    SOFTWARE = 70       # a bug in korepyd (sysexits EX_SOFTWARE)
 
 
 @dataclass(frozen=True)
