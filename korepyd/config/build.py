@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from korepyd.config import model
-from korepyd.config.syntax import Line, Word
+from korepyd.config.syntax import BLANKS, Line, Word
 from korepyd.errors import Diagnostic
 
 # Kore closes blocks by kind, in this order, not by nesting (see module doc).
@@ -210,11 +210,11 @@ class Builder:
         name = line.value[1:]
         if name not in self.env:
             raise Problem(f"variable ${name} does not exist", line.args[0])
-        content = self.env[name].strip()
+        content = self.env[name].strip(" \t\r\n")
         if not content:
             raise Problem(f"variable ${name} is empty", line.args[0])
         column = line.args[0].column
-        words = tuple(Word(text, column) for text in content.split())
+        words = tuple(Word(text, column) for text in BLANKS.split(content))
         return replace(line, words=(line.words[0],) + words, value=content)
 
     def _unknown(self, line: Line) -> None:

@@ -66,7 +66,7 @@ def validator(b: Builder, line: Line) -> None:
     b.broken_names.add(name)  # until it is known to be good
     if len(args) < 3:
         raise Problem("missing validator value" if len(args) == 2 else "missing validator name", args[-1])
-    kind, arg = args[1].text, line.value.split(None, 2)[2]
+    kind, arg = args[1].text, line.rest(2)
     if kind == "regex":
         try:
             compile_posix(arg)

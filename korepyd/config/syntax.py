@@ -8,9 +8,14 @@ Line objects below; everything after that works on these and never sees lark.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from korepyd.errors import SourcePos
+
+BLANKS = re.compile(r"[ \t]+")
+"""What separates words: spaces and tabs, as in kore.lark (Kore turns tabs
+into spaces, then splits on spaces)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,10 @@ class Line:
     @property
     def args(self) -> tuple[Word, ...]:
         return self.words[1:]
+
+    def rest(self, index: int) -> str:
+        """The value from its `index`-th word (0-based) on, inner blanks kept."""
+        return BLANKS.split(self.value, maxsplit=index)[index]
 
     def pos(self, word: Word | None = None) -> SourcePos:
         column = word.column if word is not None else self._first_column()
