@@ -92,6 +92,15 @@ def load_modules(config: model.Config) -> tuple[list[ModuleType], list[Diagnosti
     return modules, problems
 
 
+def call_onload(config: model.Config, modules: list[ModuleType], action: int) -> None:
+    """Call each python_import's onload(action) (Kore: the module onload
+    callback, with MODULE_LOAD when a worker starts)."""
+    for item in config.python_import:
+        if item.onload:
+            onload = resolve(modules, item.onload.name)
+            onload(action)
+
+
 def check(config: model.Config, modules: list[ModuleType]) -> list[Diagnostic]:
     """A diagnostic for every callable the configuration names that no
     loaded module provides (Kore: "callback 'X' for 'PATH' not found")."""

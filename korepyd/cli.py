@@ -85,9 +85,17 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(to_data(loaded.config), indent=2))
         print(f"korepyd: configuration {opts.conf or opts.app} is valid", file=sys.stderr)
         return ExitCode.OK
-    print(f"korepyd: configuration {opts.conf or opts.app} is valid; serving is not built yet, "
-          "use -t to check a configuration", file=sys.stderr)
-    return ExitCode.OK
+    from korepyd import supervisor
+
+    def reload_config():
+        return check(opts).config
+
+    overrides = supervisor.Options(opts.skip_chroot, opts.skip_runas, opts.quiet)
+    try:
+        return supervisor.run(loaded.config, overrides, reload_config)
+    except KorepydError as exc:
+        print(f"korepyd: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 def check(opts: Options) -> Loaded:

@@ -89,8 +89,16 @@ def lookup_user(name: str) -> Account:
 def describe(p: Plan) -> str:
     """Kore's start line: `chroot=/x user=kore` or `root=/x`."""
     where = f"chroot={p.root}" if p.chroot else f"root={p.root}"
-    user = p.account.name if p.account else "(unchanged)"
-    return f"{where} user={user}"
+    return f"{where} user={p.account.name if p.account else _current_user()}"
+
+
+def _current_user() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
 
 
 def apply(p: Plan) -> None:

@@ -58,6 +58,12 @@ class Decoder:
         while (msg := self.next_message()) is not None:
             yield msg
 
+    def take_pending(self) -> bytes:
+        """Hand over the buffered bytes (to another decoder)."""
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        return data
+
     @property
     def pending(self) -> int:
         """Bytes received but not yet part of a returned message."""

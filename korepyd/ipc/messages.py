@@ -37,6 +37,7 @@ class MsgId(enum.IntEnum):
     READY = 50               # a child has started and serves
     ACCESSLOG = 51           # access-log records for the parent to write
     STOP = 52                # parent -> child: stop gracefully
+    BOOT = 53                # parent -> child, first message: what to run (pickled, trusted)
     ACME_CHALLENGE = 100     # ACME messages start at 100, as in Kore
 
 

@@ -1,4 +1,37 @@
-"""The parent process: listeners, children, signals, relaying (issue 3).
+"""The parent process: listeners, children, signals, relaying.
 
-So far: listeners.py binds the sockets the workers will accept on.
+run() is called by the CLI with a checked configuration. It binds every
+listener (as root, if started so), writes the pidfile, then runs the trio
+supervisor (arbiter.py) until the server stops, and returns the exit code.
 """
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import trio
+
+from korepyd import log
+from korepyd.config import model
+from korepyd.supervisor import pidfile
+from korepyd.supervisor.arbiter import Options, Supervisor  # noqa: F401 (Options is for the CLI)
+from korepyd.supervisor.listeners import open_listeners
+
+
+def run(config: model.Config, opts: Options, reload_config: Callable[[], model.Config]) -> int:
+    log.setup("parent", quiet=opts.quiet, logfile=config.logfile)
+    if os.geteuid() != 0 and not (opts.skip_chroot and opts.skip_runas):
+        log.info("not running as root: no chroot and no user switch for the children")
+    supervisor = Supervisor(config, opts, reload_config)
+    supervisor.listeners = open_listeners(config, supervisor.workers)
+    for listener in supervisor.listeners:
+        log.info(f"server {listener.server} listens on {listener.address}{' (tls)' if listener.tls else ''}")
+    pidfile.write(config.pidfile)
+    try:
+        return trio.run(supervisor.run)
+    finally:
+        pidfile.remove(config.pidfile)
+        for listener in supervisor.listeners:
+            listener.close()
+        log.info("goodbye")

@@ -1,0 +1,55 @@
+"""The trio side of IPC: a Channel carries Messages over the socketpair
+between the parent and one child, framed by korepyd.ipc.codec.
+
+Sending is serialised by a lock so that two tasks never interleave the
+bytes of two frames; receiving is done by one task per channel.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import trio
+
+from korepyd.ipc import Decoder, Message, encode
+
+RECEIVE_SIZE = 65536
+
+
+class Channel:
+    def __init__(self, sock: socket.socket, pending: bytes = b""):
+        self._stream = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
+        self._decoder = Decoder()
+        self._decoder.receive_data(pending)
+        self._send_lock = trio.Lock()
+
+    async def send(self, msg: Message) -> None:
+        data = encode(msg)
+        async with self._send_lock:
+            await self._stream.send_all(data)
+
+    async def receive(self) -> Message | None:
+        """The next message, or None once the peer has closed its end."""
+        while True:
+            msg = self._decoder.next_message()
+            if msg is not None:
+                return msg
+            data = await self._stream.receive_some(RECEIVE_SIZE)
+            if not data:
+                return None
+            self._decoder.receive_data(data)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def read_message_blocking(sock: socket.socket) -> tuple[Message | None, bytes]:
+    """Read one message before trio runs (a child's BOOT message); return it
+    and whatever bytes came after it, for the Channel made later."""
+    decoder = Decoder()
+    while (msg := decoder.next_message()) is None:
+        data = sock.recv(RECEIVE_SIZE)
+        if not data:
+            return None, b""
+        decoder.receive_data(data)
+    return msg, decoder.take_pending()

@@ -1,0 +1,66 @@
+"""Which file a filemap serves for a path (Kore: filemap_resolve() in
+src/filemap.c), without reading it.
+
+The rest of the path under the URI root is URL-decoded and joined to the
+directory; the real path of the result must stay inside the directory's
+real path, so `..`, encoded dots and slashes, and symlinks that leave the
+directory all give 404, as does a sibling directory that merely shares the
+prefix. A directory without a trailing slash is redirected (302) to the
+same path with one; with one, the index file is served. Only regular,
+non-empty files are served. A missing file is retried with `filemap_ext`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+BUILTIN_TYPES = {
+    "gif": "image/gif", "png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "zip": "application/zip",
+    "pdf": "application/pdf", "json": "application/json", "js": "application/javascript", "htm": "text/html",
+    "html": "text/html", "txt": "text/plain", "css": "text/css",
+}
+
+
+@dataclass(frozen=True)
+class FileHit:
+    path: str
+    size: int
+    mtime: float
+    content_type: str | None
+
+
+@dataclass(frozen=True)
+class FileRedirect:
+    location: str
+
+
+def resolve(root: str, uri: str, path: str, *, index: str, ext: str | None,
+            types: dict[str, str]) -> FileHit | FileRedirect | None:
+    """`root` must already be a real path (resolved once per worker)."""
+    try:
+        rest = unquote(path[len(uri):], errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if "\0" in rest:
+        return None
+    candidate = os.path.join(root, rest)
+    real = os.path.realpath(candidate)
+    if real != root and not real.startswith(root + os.sep):
+        return None
+    try:
+        info = os.stat(real)
+    except OSError:
+        if not ext:
+            return None
+        return resolve(root, uri, path + ext, index=index, ext=None, types=types)
+    if stat.S_ISDIR(info.st_mode):
+        if not path.endswith("/"):
+            return FileRedirect(path + "/")
+        return resolve(root, uri, path + index, index=index, ext=None, types=types)
+    if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+        return None
+    suffix = real.rsplit(".", 1)[-1].lower() if "." in os.path.basename(real) else ""
+    return FileHit(real, info.st_size, info.st_mtime, types.get(suffix))

@@ -1,0 +1,166 @@
+"""`req`, the request object handed to Kore handlers (Kore: the
+pyhttp_request type of src/python.c, API in reference section 1.7.1).
+
+It records what the handler asks for (status, headers, body) and the
+worker sends it once the handler is done. Departures from Kore, on purpose:
+`agent` is the User-Agent (Kore returns the path), a second response() is
+ignored and logged instead of writing a second response, populate_post()
+leaves `body` intact, and a str body is sent in one piece.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+
+from korepyd.http import params
+from korepyd.kore import _constants as C
+
+METHOD_BITS = {"get": C.HTTP_METHOD_GET, "post": C.HTTP_METHOD_POST, "put": C.HTTP_METHOD_PUT,
+               "delete": C.HTTP_METHOD_DELETE, "head": C.HTTP_METHOD_HEAD, "options": C.HTTP_METHOD_OPTIONS,
+               "patch": C.HTTP_METHOD_PATCH}
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+
+
+class HttpRequest:
+    """One HTTP request, as a Kore app sees it."""
+
+    def __init__(self, *, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes,
+                 tls: bool, route=None, check: Callable[[str, object, object], bool] | None = None):
+        self._method = method                  # lower case
+        self._path = path
+        self._query = query
+        self._headers = headers                # (lower-cased name, value) in arrival order
+        self._body = body
+        self._tls = tls
+        self._route = route
+        self._check = check
+        self._arguments: list[tuple[str, str]] = []
+        self._cookies: list[tuple[str, str]] = []
+        self.status: int | None = None
+        self.response_headers: list[tuple[str, str]] = []
+        self.response_body: bytes | None = None
+        self.warnings: list[str] = []
+
+    # -- read-only attributes ------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self.request_header("host") or ""
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def method(self) -> int:
+        return METHOD_BITS.get(self._method, 0)
+
+    @property
+    def protocol(self) -> str:
+        return "https" if self._tls else "http"
+
+    @property
+    def agent(self) -> str | None:
+        return self.request_header("user-agent")
+
+    @property
+    def body(self) -> bytes:
+        return self._body
+
+    @property
+    def body_path(self) -> str | None:
+        return None
+
+    @property
+    def body_digest(self) -> bytes:
+        return hashlib.sha256(self._body).digest() if self._body else bytes(32)
+
+    @property
+    def connection(self):
+        return None
+
+    # -- headers ---------------------------------------------------------------
+
+    def request_header(self, name: str) -> str | None:
+        name = name.lower()
+        found = [v for n, v in self._headers if n == name]
+        return found[-1] if found else None
+
+    def headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+    def response_header(self, name: str, value: str) -> bool:
+        """Set a response header, replacing one of the same name (any case)."""
+        if not isinstance(name, str) or not _TOKEN.match(name):
+            raise ValueError(f"invalid header name {name!r}")
+        value = str(value)
+        if "\r" in value or "\n" in value or "\0" in value:
+            raise ValueError(f"header {name} has a CR, LF or NUL in its value")
+        self.response_headers = [(n, v) for n, v in self.response_headers if n.lower() != name.lower()]
+        self.response_headers.append((name, value))
+        return True
+
+    # -- the response ----------------------------------------------------------
+
+    def response(self, status: int, body=None) -> bool:
+        """Record the response; the worker sends it when the handler returns."""
+        if not isinstance(status, int) or not 100 <= status <= 999:
+            raise ValueError(f"invalid status code {status!r}")
+        if self.status is not None:
+            self.warnings.append(f"second response ({status}) ignored: the handler already answered {self.status}")
+            return False
+        self.status = status
+        self.response_body = _body_bytes(body)
+        return True
+
+    # -- parameters ------------------------------------------------------------
+
+    def populate_get(self) -> bool:
+        self._add_arguments(params.parse_pairs(self._query), from_qs=True)
+        return True
+
+    populate_qs = populate_get
+
+    def populate_post(self) -> bool:
+        if self._method == "post":  # Kore parses bodies of POST only
+            text = self._body.decode("utf-8", errors="replace")
+            self._add_arguments(params.parse_pairs(text), from_qs=False)
+        return True
+
+    def populate_cookies(self) -> bool:
+        self._cookies = params.parse_cookies(self.request_header("cookie") or "")
+        return True
+
+    def argument(self, name: str) -> str | None:
+        return next((v for n, v in self._arguments if n == name), None)
+
+    def cookie(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for n, v in self._cookies if n.lower() == name), None)
+
+    def _add_arguments(self, pairs: list[tuple[str, str]], *, from_qs: bool) -> None:
+        rules = getattr(self._route, "params", ())
+        accept = (lambda validator, value: self._check(validator, value, self)) if self._check else None
+        if accept is None:
+            return
+        self._arguments += params.filter_params(pairs, rules, self._method, from_qs, accept)
+
+
+def _body_bytes(body) -> bytes:
+    """Kore's body forms: bytes, None, or an iterable of str chunks."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    try:
+        chunks = list(body)
+    except TypeError:
+        raise TypeError(f"response body must be bytes, str, None or an iterable of str, not "
+                        f"{type(body).__name__}") from None
+    return b"".join(c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in chunks)

@@ -1,0 +1,70 @@
+"""The worker role: a process that serves HTTP for the parent.
+
+main() runs in a fresh interpreter started by the parent (`python -m
+korepyd.worker --ipc FD`): it reads its BOOT message, imports the app while
+it still can, drops privileges, then runs trio until told to stop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import signal
+import socket
+
+import trio
+
+from korepyd import app, kore, log, privsep
+from korepyd.channel import read_message_blocking
+from korepyd.errors import ExitCode
+from korepyd.ipc import MsgId
+from korepyd.worker import serve
+from korepyd.worker.boot import Boot
+from korepyd.worker.runtime import Runtime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="korepyd.worker")
+    parser.add_argument("--ipc", type=int, required=True)
+    ipc = socket.socket(fileno=parser.parse_args(argv).ipc)
+    msg, pending = read_message_blocking(ipc)
+    if msg is None or msg.id != MsgId.BOOT:
+        return ExitCode.BOOT_ERROR
+    boot: Boot = pickle.loads(msg.payload)
+    config = boot.config
+    log.setup(f"wrk {boot.worker_id}", quiet=boot.quiet, logfile=config.logfile)
+    _signals()
+    os.chdir(boot.cwd)
+    modules, problems = app.load_modules(config)
+    problems += app.check(config, modules)
+    for problem in problems:
+        log.error(problem.headline())
+    if problems:
+        return ExitCode.APP_LOAD_ERROR
+    rt = Runtime.build(boot.worker_id, config, modules)
+    overrides = privsep.overrides_for(config, boot.skip_chroot, boot.skip_runas)
+    try:
+        plan = privsep.plan(config, "worker", overrides, cwd=boot.cwd, euid=os.geteuid(),
+                            lookup=privsep.lookup_user, worker_id=boot.worker_id, ncpu=os.cpu_count() or 1)
+        privsep.apply(plan)
+    except privsep.PrivsepError as exc:
+        log.error(str(exc))
+        return ExitCode.BOOT_ERROR
+    rt.resolve_filemap_roots()
+    log.info(f"started (#{os.getpid()} {privsep.describe(plan)})")
+    try:
+        app.call_onload(config, modules, kore.MODULE_LOAD)
+    except Exception:
+        log.exception("onload failed")
+        return ExitCode.APP_LOAD_ERROR
+    trio.run(serve.run, rt, boot, ipc, pending)
+    return ExitCode.OK
+
+
+def _signals() -> None:
+    """The parent decides on INT (a Ctrl-C reaches the whole process group)
+    and HUP; QUIT means stop at once; TERM is handled in trio (graceful)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, lambda *_: os._exit(0))

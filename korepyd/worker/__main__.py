@@ -1,0 +1,7 @@
+"""`python -m korepyd.worker`: how the parent starts a worker."""
+
+import sys
+
+from korepyd.worker import main
+
+sys.exit(main())

@@ -1,0 +1,73 @@
+"""The one object per worker process that everything else hangs on: its
+id, its configuration, its IPC channel, its nursery, the compiled routers
+and validators, and the state of a graceful stop. The `kore` module's
+functions reach the worker through it (later issues add timers, tasks and
+database pools here).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from types import ModuleType
+
+import trio
+
+from korepyd import app
+from korepyd.config import model
+from korepyd.http import params
+from korepyd.http.filemap import BUILTIN_TYPES
+from korepyd.http.response import HeadPolicy
+from korepyd.http.router import Router
+
+STOP_GRACE = 10.0  # seconds in-flight requests get to finish on a graceful stop
+
+
+@dataclass
+class Runtime:
+    worker_id: int
+    config: model.Config
+    modules: list[ModuleType]
+    routers: dict[str, Router] = field(default_factory=dict)
+    validators: params.Validators | None = None
+    head: HeadPolicy | None = None
+    media_types: dict[str, str] = field(default_factory=dict)
+    filemap_roots: dict[str, str] = field(default_factory=dict)
+    channel: object = None
+    nursery: trio.Nursery | None = None
+    accept_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    connections_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    idle: set = field(default_factory=set)   # cancel scopes of connections waiting for a request
+    stopping: bool = False
+
+    @classmethod
+    def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:
+        rt = cls(worker_id, config, modules)
+        rt.routers = {s.name: Router([d for d in config.domains if d.attach == s.name]) for s in config.servers}
+        rt.validators = params.Validators(config.validators, rt.resolve)
+        rt.head = HeadPolicy(config.http_server_version.encode("latin-1", "replace"), config.http_keepalive_time,
+                             config.http_hsts_enable)
+        rt.media_types = dict(BUILTIN_TYPES)
+        for mt in config.http_media_type:
+            rt.media_types.update(dict.fromkeys(mt.extensions, mt.type))
+        return rt
+
+    def resolve(self, name: str):
+        return app.resolve(self.modules, name)
+
+    def resolve_filemap_roots(self) -> None:
+        """Real paths of the filemap directories, once, after privsep."""
+        for domain in self.config.domains:
+            for item in domain.routes:
+                if isinstance(item, model.Filemap):
+                    self.filemap_roots[item.path] = os.path.realpath(item.path)
+
+    def begin_stop(self) -> None:
+        """Stop accepting, close idle connections, give the rest STOP_GRACE."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self.accept_scope.cancel()
+        for scope in list(self.idle):
+            scope.cancel()
+        self.connections_scope.deadline = trio.current_time() + STOP_GRACE

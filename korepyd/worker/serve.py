@@ -1,0 +1,92 @@
+"""The worker's trio main: accept loops, the IPC channel, graceful stop.
+
+Connections run in their own nursery, apart from the accept loops, so a
+graceful stop (a STOP message or SIGTERM) can stop accepting at once while
+requests in flight finish (within Runtime.STOP_GRACE seconds) and idle
+keep-alive connections are closed. `worker_max_connections` bounds the
+connections a worker holds: at the limit it stops accepting until one ends.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import socket
+
+import trio
+
+from korepyd import log
+from korepyd.channel import Channel
+from korepyd.ipc import PARENT, Message, MsgId
+from korepyd.worker.boot import Boot
+from korepyd.worker.conn import serve_connection
+from korepyd.worker.runtime import Runtime
+
+# accept() errors that mean "out of resources now", not "this listener is broken".
+CAPACITY_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
+
+
+async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> None:
+    rt.channel = Channel(ipc, pending)
+    slots = trio.Semaphore(rt.config.worker_max_connections)
+    async with trio.open_nursery() as nursery:
+        rt.nursery = nursery
+        nursery.start_soon(_messages, rt)
+        nursery.start_soon(_signals, rt)
+        with rt.connections_scope:
+            async with trio.open_nursery() as connections:
+                with rt.accept_scope:
+                    async with trio.open_nursery() as accepting:
+                        for lfd in boot.listeners:
+                            sock = trio.socket.from_stdlib_socket(socket.socket(fileno=lfd.fd))
+                            accepting.start_soon(_accept_loop, rt, sock, lfd.server, lfd.tls, slots, connections)
+                        await rt.channel.send(Message(MsgId.READY, rt.worker_id, PARENT, str(os.getpid()).encode()))
+                        await trio.sleep_forever()
+        if rt.connections_scope.cancelled_caught:
+            log.warning("stop: requests still running after the grace period were cut off")
+        nursery.cancel_scope.cancel()
+
+
+async def _accept_loop(rt: Runtime, sock, server: str, tls: bool, slots: trio.Semaphore, connections) -> None:
+    while True:
+        await slots.acquire()
+        try:
+            client, _ = await sock.accept()
+        except OSError as exc:
+            slots.release()
+            if exc.errno in CAPACITY_ERRNOS:
+                log.warning(f"accept: {exc.strerror}; pausing for 100 ms")
+                await trio.sleep(0.1)
+                continue
+            raise
+        except BaseException:
+            slots.release()
+            raise
+        if client.family in (socket.AF_INET, socket.AF_INET6):
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connections.start_soon(_connection, rt, trio.SocketStream(client), server, tls, slots)
+
+
+async def _connection(rt: Runtime, stream, server: str, tls: bool, slots: trio.Semaphore) -> None:
+    try:
+        await serve_connection(rt, stream, server, tls)
+    finally:
+        slots.release()
+
+
+async def _messages(rt: Runtime) -> None:
+    """What the parent says: STOP means a graceful stop; EOF means the
+    parent is gone, so stop too."""
+    while True:
+        msg = await rt.channel.receive()
+        if msg is None or msg.id == MsgId.STOP:
+            rt.begin_stop()
+            if msg is None:
+                return
+
+
+async def _signals(rt: Runtime) -> None:
+    with trio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            rt.begin_stop()
