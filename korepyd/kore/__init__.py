@@ -9,3 +9,4 @@ follows with the worker runtime.
 
 from korepyd.kore._constants import *  # noqa: F401,F403
 from korepyd.kore._log import log  # noqa: F401
+from korepyd.kore._tasks import suspend  # noqa: F401

@@ -223,8 +223,10 @@ class Supervisor:
         if self.children.get(child.worker_id) is not child:
             return  # an older generation's worker, stopped on purpose
         del self.children[child.worker_id]
-        if self.stopping or child.stopping or child.generation == self.starting:
-            return  # a failed start is reported by _start_generation
+        if self.stopping or child.stopping:
+            return
+        if child.generation == self.starting and not child.ready.is_set():
+            return  # a failed start: _start_generation reports it
         log.warning(f"worker {child.worker_id} (#{child.pid}) {_describe_exit(status)}")
         await self._after_death(child)
 

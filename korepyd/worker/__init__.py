@@ -47,12 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plan = privsep.plan(config, "worker", overrides, cwd=boot.cwd, euid=os.geteuid(),
                             lookup=privsep.lookup_user, worker_id=boot.worker_id, ncpu=os.cpu_count() or 1)
+        started = f"started (#{os.getpid()} {privsep.describe(plan)})"  # names users: before chroot
         privsep.apply(plan)
     except privsep.PrivsepError as exc:
         log.error(str(exc))
         return ExitCode.BOOT_ERROR
     rt.resolve_filemap_roots()
-    log.info(f"started (#{os.getpid()} {privsep.describe(plan)})")
+    log.info(started)
     try:
         app.call_onload(config, modules, kore.MODULE_LOAD)
     except Exception:

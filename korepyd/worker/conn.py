@@ -63,16 +63,18 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
 async def _read_head(rt: Runtime, conn: h11.Connection, stream, first: bool) -> h11.Request | None:
     """The next request head, or None when the client left or stayed idle.
 
-    An idle connection (no byte of the next request yet) waits at most
-    http_header_timeout before its first request and http_keepalive_time
-    between requests, and is closed at once on a graceful stop; from the
-    first byte on, the head must be complete within http_header_timeout.
+    A connection waits at most http_header_timeout for its first request
+    and http_keepalive_time between requests; on a graceful stop a
+    keep-alive connection between requests is closed at once, while a new
+    one still gets its first request answered. From the first byte on, the
+    head must be complete within http_header_timeout.
     """
     config = rt.config
     if not conn.trailing_data[0]:
         idle_limit = config.http_header_timeout if first else config.http_keepalive_time
         with trio.CancelScope(deadline=trio.current_time() + idle_limit) as idle:
-            rt.idle.add(idle)
+            if not first:  # a new connection is owed an answer even while stopping
+                rt.idle.add(idle)
             try:
                 data = await stream.receive_some(RECEIVE_SIZE)
             finally:
