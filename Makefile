@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
 	@touch $(STAMP)
 
-# Serve the bundled example (for now: check it; the daemon comes next).
+# Serve the bundled example site on http://127.0.0.1:8888 (Ctrl-C stops it).
 run: $(STAMP)
-	@echo "==> starting korepyd on conf/kore.conf"
-	cd conf && ../$(BIN)/korepyd -c kore.conf
+	@echo "==> serving examples/site with conf/kore.conf on http://127.0.0.1:8888 (Ctrl-C stops)"
+	@$(BIN)/korepyd -c conf/kore.conf
 
 # Every test.
 test: $(STAMP)

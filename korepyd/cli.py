@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     def reload_config():
         return check(opts).config
 
-    overrides = supervisor.Options(opts.skip_chroot, opts.skip_runas, opts.quiet)
+    daemonize = opts.daemonize or loaded.config.deployment == "production"
+    overrides = supervisor.Options(opts.skip_chroot, opts.skip_runas, opts.quiet, daemonize)
     try:
         return supervisor.run(loaded.config, overrides, reload_config)
     except KorepydError as exc:

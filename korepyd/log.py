@@ -3,22 +3,28 @@ name first, as Kore names them (`[parent]`, `[wrk 1]`, `[keymgr]`).
 
 Lines go to stderr, which the children share with the parent (and
 systemd's journal, which adds the time); with `logfile` they go to that
-file, with the time in front.
+file, with the time in front; a daemonized korepyd (-d) without a logfile
+logs to syslog.
 """
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import os
 import sys
 
 _logger = logging.getLogger("korepyd")
 
 
-def setup(name: str, *, quiet: bool = False, logfile: str | None = None) -> None:
+def setup(name: str, *, quiet: bool = False, logfile: str | None = None, syslog: bool = False) -> None:
     handler: logging.Handler
     if logfile:
         handler = logging.FileHandler(logfile)
         fmt = f"%(asctime)s [{name}] %(message)s"
+    elif syslog and os.path.exists("/dev/log"):
+        handler = logging.handlers.SysLogHandler("/dev/log", facility=logging.handlers.SysLogHandler.LOG_DAEMON)
+        fmt = f"korepyd[%(process)d]: [{name}] %(message)s"
     else:
         handler = logging.StreamHandler(sys.stderr)
         fmt = f"[{name}] %(message)s"

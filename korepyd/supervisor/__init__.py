@@ -1,7 +1,8 @@
 """The parent process: listeners, children, signals, relaying.
 
 run() is called by the CLI with a checked configuration. It binds every
-listener (as root, if started so), writes the pidfile, then runs the trio
+listener (as root, if started so) while errors can still reach the
+terminal, daemonizes if asked (-d), writes the pidfile, then runs the trio
 supervisor (arbiter.py) until the server stops, and returns the exit code.
 """
 
@@ -27,6 +28,9 @@ def run(config: model.Config, opts: Options, reload_config: Callable[[], model.C
     supervisor.listeners = open_listeners(config, supervisor.workers)
     for listener in supervisor.listeners:
         log.info(f"server {listener.server} listens on {listener.address}{' (tls)' if listener.tls else ''}")
+    if opts.daemonize:
+        _daemonize()
+        log.setup("parent", quiet=opts.quiet, logfile=config.logfile, syslog=True)
     pidfile.write(config.pidfile)
     try:
         return trio.run(supervisor.run)
@@ -35,3 +39,17 @@ def run(config: model.Config, opts: Options, reload_config: Callable[[], model.C
         for listener in supervisor.listeners:
             listener.close()
         log.info("goodbye")
+
+
+def _daemonize() -> None:
+    """Detach from the terminal (Kore: daemon(1, 0)): fork twice, new
+    session, stdin/stdout/stderr to /dev/null; the working directory stays."""
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)

@@ -63,6 +63,7 @@ class Options:
     skip_chroot: bool = False
     skip_runas: bool = False
     quiet: bool = False
+    daemonize: bool = False
 
 
 class Supervisor:

@@ -262,3 +262,45 @@ def _free_privileged_port() -> int:
             except OSError:
                 continue
     raise RuntimeError("no free port below 1024")
+
+
+def test_worker_that_cannot_start_stops_the_server_with_a_reason(tmp_path):
+    port = write_site(tmp_path, CONF.replace("python_import app.py", "python_import app.py init"),
+                      APP.replace("{version}", "v1") + "\ndef init(action):\n    raise RuntimeError('no database')\n",
+                      workers=2, extra="")
+    daemon = Daemon(tmp_path, port)
+    assert daemon.proc.wait(30) != 0
+    log = daemon.log()
+    assert "onload failed" in log and "RuntimeError: no database" in log
+    assert "failed to start" in log
+    assert log.count("started (#") <= 2  # no restart loop
+
+
+def test_daemonize_detaches_and_stops_by_pidfile(tmp_path):
+    port = write_site(tmp_path, CONF, APP.replace("{version}", "v1"), workers=1, extra="")
+    daemon = Daemon(tmp_path, port, args=("-d",))
+    assert daemon.proc.wait(20) == 0  # the foreground process returns at once
+    pidfile = tmp_path / "kore.pid"
+    deadline = time.monotonic() + 20
+    while not pidfile.exists() or daemon_get(port) != 200:
+        assert time.monotonic() < deadline, daemon.log()
+        time.sleep(0.1)
+    pid = int(pidfile.read_text())
+    assert pid != daemon.proc.pid
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while Path(f"/proc/{pid}").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert not pidfile.exists()
+
+
+def daemon_get(port: int) -> int | None:
+    import http.client
+
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn.request("GET", "/pid")
+        return conn.getresponse().status
+    except OSError:
+        return None
