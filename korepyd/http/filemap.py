@@ -7,7 +7,8 @@ real path, so `..`, encoded dots and slashes, and symlinks that leave the
 directory all give 404, as does a sibling directory that merely shares the
 prefix. A directory without a trailing slash is redirected (302) to the
 same path with one; with one, the index file is served. Only regular,
-non-empty files are served. A missing file is retried with `filemap_ext`.
+non-empty files are served, and never for a path with a trailing slash. A
+missing file is retried with `filemap_ext`.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def resolve(root: str, uri: str, path: str, *, index: str, ext: str | None,
         if not path.endswith("/"):
             return FileRedirect(path + "/")
         return resolve(root, uri, path + index, index=index, ext=None, types=types)
-    if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
-        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_size == 0 or rest.endswith("/"):
+        return None  # realpath() drops a trailing slash: "file.txt/" is no file
     suffix = real.rsplit(".", 1)[-1].lower() if "." in os.path.basename(real) else ""
     return FileHit(real, info.st_size, info.st_mtime, types.get(suffix))

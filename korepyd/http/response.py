@@ -43,3 +43,9 @@ def head_headers(policy: HeadPolicy, user: list[tuple[str, str]], *, keep_alive:
     if length is not None:
         headers.append((b"content-length", b"%d" % length))
     return headers
+
+
+def pretty_error(status: int) -> bytes:
+    """Kore's http_pretty_error page for a status."""
+    text = f"{status} {reason(status).decode()}"
+    return f"<html>\n<head>\n\t<title>{text}</title></head>\n<body>\n\t<h1>{text}</h1>\n</body>\n</html>\n".encode()

@@ -25,7 +25,8 @@ import trio
 from korepyd import log
 from korepyd.config import model
 from korepyd.http import filemap
-from korepyd.http.response import head_headers, reason
+from korepyd.http.connection import HttpConnection, RequestHead, wants_keep_alive
+from korepyd.http.response import head_headers, pretty_error, reason
 from korepyd.http.router import Match, Refusal, Rewrite
 from korepyd.kore._constants import RESULT_OK
 from korepyd.kore._request import HttpRequest
@@ -34,33 +35,35 @@ from korepyd.worker.runtime import Runtime
 SEND_SIZE = 65536
 
 
-async def handle(rt: Runtime, conn: h11.Connection, stream, request: h11.Request, body: bytes, server: str,
+async def handle(rt: Runtime, http: HttpConnection, stream, head: RequestHead, body: bytes, server: str,
                  tls: bool) -> bool:
     """Answer one request; return whether the connection may be kept."""
-    method = request.method.decode("ascii", "replace").lower()
-    target = request.target.decode("latin-1")
-    path, _, query = target.partition("?")
-    headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in request.headers]
-    keep = rt.config.http_keepalive_time > 0 and not rt.stopping and conn.their_http_version == b"1.1"
+    method, path = head.method, head.path
+    keep = rt.config.http_keepalive_time > 0 and not rt.stopping and wants_keep_alive(head)
+    reply = _Reply(rt, http, stream, tls, head=method == "head")
     router = rt.routers.get(server)
-    host = next((v for n, v in headers if n == "host"), "")
-    domain = router.domain(host) if router else None
+    domain = router.domain(head.header("host") or "") if router else None
     if domain is None:
-        return await _send(rt, conn, stream, 404, [], b"", tls, keep=False, head=method == "head")
-    outcome = domain.resolve(method, path, query)
+        return await reply.send(404, keep=False)
+    outcome = domain.resolve(method, path, head.query)
     if isinstance(outcome, Refusal):
-        return await _send(rt, conn, stream, outcome.status, [], b"", tls, keep=False, head=method == "head")
+        return await reply.send(outcome.status, keep=False)
     if isinstance(outcome, Rewrite):
         extra = [("location", outcome.location)] if outcome.location is not None else []
-        return await _send(rt, conn, stream, outcome.status, extra, b"", tls, keep=keep, head=method == "head")
+        return await reply.send(outcome.status, extra, keep=keep)
     assert isinstance(outcome, Match)
     if isinstance(outcome.route, model.Filemap):
-        return await _serve_file(rt, conn, stream, outcome.route, path, method, tls, keep)
-    req = HttpRequest(method=method, path=path, query=query, headers=headers, body=body, tls=tls,
+        return await _serve_file(rt, reply, outcome.route, path, keep)
+    req = HttpRequest(method=method, path=path, query=head.query, headers=head.headers, body=body, tls=tls,
                       route=outcome.route, check=rt.validators.check)
     status, user_headers, payload = await _run_handler(rt, outcome.route, req, outcome.captures)
-    return await _send(rt, conn, stream, status, user_headers, payload, tls, keep=keep and status < 500,
-                       head=method == "head")
+    return await reply.send(status, user_headers, payload, keep=keep and status < 500)
+
+
+async def send_error(rt: Runtime, http: HttpConnection, stream, status: int, tls: bool) -> None:
+    """An error korepyd makes itself (a refused request): connection: close."""
+    if http.can_respond:
+        await _Reply(rt, http, stream, tls).send(status, keep=False)
 
 
 async def _run_handler(rt: Runtime, route: model.Route, req: HttpRequest, captures) -> tuple[int, list, bytes]:
@@ -86,26 +89,24 @@ async def _run_handler(rt: Runtime, route: model.Route, req: HttpRequest, captur
     return req.status, req.response_headers, req.response_body or b""
 
 
-async def _serve_file(rt: Runtime, conn, stream, item: model.Filemap, path: str, method: str, tls: bool,
-                      keep: bool) -> bool:
+async def _serve_file(rt: Runtime, reply: _Reply, item: model.Filemap, path: str, keep: bool) -> bool:
     config = rt.config
     found = filemap.resolve(rt.filemap_roots[item.path], item.uri, path, index=config.filemap_index,
                             ext=config.filemap_ext, types=rt.media_types)
-    head = method == "head"
     if found is None:
-        return await _send(rt, conn, stream, 404, [], b"", tls, keep=keep, head=head)
+        return await reply.send(404, keep=keep)
     if isinstance(found, filemap.FileRedirect):
-        return await _send(rt, conn, stream, 302, [("location", found.location)], b"", tls, keep=keep, head=head)
+        return await reply.send(302, [("location", found.location)], keep=keep)
     headers = [("last-modified", formatdate(found.mtime, usegmt=True))]
     if found.content_type:
         headers.append(("content-type", found.content_type))
     try:
-        data = await trio.to_thread.run_sync(_read_file, found.path) if not head else b""
+        data = b"" if reply.head else await trio.to_thread.run_sync(_read_file, found.path)
     except PermissionError:
-        return await _send(rt, conn, stream, 403, [], b"", tls, keep=keep, head=head)
+        return await reply.send(403, keep=keep)
     except OSError:
-        return await _send(rt, conn, stream, 404, [], b"", tls, keep=keep, head=head)
-    return await _send(rt, conn, stream, 200, headers, data, tls, keep=keep, head=head, length=found.size)
+        return await reply.send(404, keep=keep)
+    return await reply.send(200, headers, data, keep=keep, length=found.size)
 
 
 def _read_file(path: str) -> bytes:
@@ -114,22 +115,36 @@ def _read_file(path: str) -> bytes:
         return f.read()
 
 
-async def _send(rt: Runtime, conn: h11.Connection, stream, status: int, user_headers, body: bytes, tls: bool, *,
-                keep: bool, head: bool, length: int | None = None) -> bool:
-    if length is None:
-        length = None if status < 200 or status == 204 else len(body)
-    try:
-        headers = head_headers(rt.head, user_headers, keep_alive=keep, tls=tls, length=length)
-        response = conn.send(h11.Response(status_code=status, headers=headers, reason=reason(status)))
-    except (h11.LocalProtocolError, UnicodeEncodeError) as exc:
-        log.error(f"cannot send the response ({exc}); sent 500 instead")
-        headers = head_headers(rt.head, [], keep_alive=False, tls=tls, length=0)
-        response = conn.send(h11.Response(status_code=500, headers=headers, reason=reason(500)))
-        body, keep, head = b"", False, True
-    await stream.send_all(response)
-    if body and not head:
-        view = memoryview(body)
-        for start in range(0, len(view), SEND_SIZE):
-            await stream.send_all(conn.send(h11.Data(data=view[start:start + SEND_SIZE])))
-    await stream.send_all(conn.send(h11.EndOfMessage()))
-    return keep
+class _Reply:
+    """Writes one response through the HttpConnection to the stream."""
+
+    def __init__(self, rt: Runtime, http: HttpConnection, stream, tls: bool, *, head: bool = False):
+        self.rt, self.http, self.stream, self.tls, self.head = rt, http, stream, tls, head
+
+    async def send(self, status: int, user_headers=(), body: bytes = b"", *, keep: bool,
+                   length: int | None = None) -> bool:
+        rt = self.rt
+        if not body and status >= 400 and rt.config.http_pretty_error:
+            body = pretty_error(status)
+            user_headers = [*user_headers, ("content-type", "text/html")]
+        if length is None:
+            length = None if status < 200 or status == 204 else len(body)
+        try:
+            headers = head_headers(rt.head, list(user_headers), keep_alive=keep, tls=self.tls, length=length)
+            data = self.http.respond(status, reason(status), headers)
+        except (h11.LocalProtocolError, UnicodeEncodeError) as exc:
+            log.error(f"cannot send the response ({exc}); sent 500 instead")
+            headers = head_headers(rt.head, [], keep_alive=False, tls=self.tls, length=0)
+            data = self.http.respond(500, reason(500), headers)
+            body, keep = b"", False
+        if self.head or not body:
+            await self.stream.send_all(data + self.http.end())
+        elif len(body) <= SEND_SIZE:  # one write for head and body
+            await self.stream.send_all(data + self.http.send_body(body) + self.http.end())
+        else:
+            await self.stream.send_all(data)
+            view = memoryview(body)
+            for start in range(0, len(view), SEND_SIZE):
+                await self.stream.send_all(self.http.send_body(view[start:start + SEND_SIZE]))
+            await self.stream.send_all(self.http.end())
+        return keep

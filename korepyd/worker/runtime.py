@@ -16,6 +16,7 @@ import trio
 from korepyd import app
 from korepyd.config import model
 from korepyd.http import params
+from korepyd.http.connection import Limits
 from korepyd.http.filemap import BUILTIN_TYPES
 from korepyd.http.response import HeadPolicy
 from korepyd.http.router import Router
@@ -31,6 +32,7 @@ class Runtime:
     routers: dict[str, Router] = field(default_factory=dict)
     validators: params.Validators | None = None
     head: HeadPolicy | None = None
+    limits: Limits = field(default_factory=Limits)
     media_types: dict[str, str] = field(default_factory=dict)
     filemap_roots: dict[str, str] = field(default_factory=dict)
     channel: object = None
@@ -47,6 +49,7 @@ class Runtime:
         rt.validators = params.Validators(config.validators, rt.resolve)
         rt.head = HeadPolicy(config.http_server_version.encode("latin-1", "replace"), config.http_keepalive_time,
                              config.http_hsts_enable)
+        rt.limits = Limits(config.http_header_max, config.http_body_max)
         rt.media_types = dict(BUILTIN_TYPES)
         for mt in config.http_media_type:
             rt.media_types.update(dict.fromkeys(mt.extensions, mt.type))

@@ -1,0 +1,268 @@
+"""The HTTP engine through the real daemon on 127.0.0.1: the request corpus
+over real sockets, routing, parameters, redirects, filemaps (with every
+traversal form we know of) and slow clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.daemon import Daemon, write_site
+
+CORPUS = Path(__file__).parent.parent / "http" / "requests"
+
+CONF = """
+python_import app.py
+server main {{
+    bind 127.0.0.1 {port}
+    tls no
+}}
+workers 1
+http_body_max 1024
+http_header_timeout 2
+http_keepalive_time 5
+worker_max_connections 1000
+worker_rlimit_nofiles 2048
+validator v_id regex ^[0-9]+$
+validator v_word function is_word
+
+domain * {{
+    attach main
+    redirect ^/old/(.*)$ 301 /new/$1
+    return ^/gone$ 410
+    route / {{
+        handler index
+    }}
+    route ^/user/([0-9]+)/([a-z]+)$ {{
+        handler user
+        methods get
+    }}
+    route /params {{
+        handler show_params
+        methods get post
+        validate qs:get id v_id
+        validate post word v_word
+    }}
+    route /echo {{
+        handler echo
+        methods post put
+    }}
+    route /boom {{
+        handler boom
+    }}
+    route /silent {{
+        handler silent
+    }}
+    route /inject {{
+        handler inject
+    }}
+    filemap /files/ public
+}}
+"""
+
+APP = """
+import json
+
+def index(req):
+    req.response(200, b"index")
+
+def user(req, uid, tab):
+    req.response(200, f"{uid}:{tab}".encode())
+
+def is_word(req, value):
+    return value.isalpha()
+
+def show_params(req):
+    req.populate_get()
+    req.populate_post()
+    req.response(200, json.dumps({"id": req.argument("id"), "word": req.argument("word"),
+                                  "other": req.argument("other")}).encode())
+
+def echo(req):
+    req.response(200, req.body)
+
+def boom(req):
+    raise ValueError("handler failure")
+
+def silent(req):
+    pass
+
+def inject(req):
+    req.populate_get()
+    req.response_header("x-value", req.request_header("x-in"))
+    req.response(200, b"should not be sent")
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("http")
+    public = directory / "public"
+    (public / "sub").mkdir(parents=True)
+    (public / "index.html").write_text("<p>index</p>")
+    (public / "a.txt").write_text("file a")
+    (public / "sub" / "b.txt").write_text("file b")
+    (public / "empty.txt").write_text("")
+    (directory / "secret.txt").write_text("TOP SECRET")
+    (directory / "public-private").mkdir()
+    (directory / "public-private" / "x.txt").write_text("TOP SECRET sibling")
+    os.symlink(directory / "secret.txt", public / "link.txt")
+    port = write_site(directory, CONF, APP)
+    daemon = Daemon(directory, port)
+    daemon.wait_ready("/")
+    yield daemon
+    daemon.stop()
+
+
+def raw_exchange(daemon: Daemon, payload: bytes, timeout: float = 5.0) -> bytes:
+    """Send `payload` on a fresh connection; return everything until close."""
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=timeout) as sock:
+        sock.sendall(payload)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while data := sock.recv(65536):
+            chunks.append(data)
+    return b"".join(chunks)
+
+
+INVALID = sorted((CORPUS / "invalid").glob("*.http"))
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_invalid_request_gets_one_error_and_the_connection_closes(site, path):
+    expected = json.loads(path.with_suffix(".json").read_text())["status"]
+    answer = raw_exchange(site, path.read_bytes())
+    assert answer.startswith(f"HTTP/1.1 {expected} ".encode()), answer[:200]
+    assert answer.count(b"HTTP/1.") == 1
+    assert b"connection: close" in answer.lower()
+
+
+def test_pipelined_requests_are_answered_in_order(site):
+    answer = raw_exchange(site, b"GET /user/1/a HTTP/1.1\r\nHost: x\r\n\r\nGET /user/2/b HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.count(b"HTTP/1.1 200 OK") == 2
+    assert answer.index(b"1:a") < answer.index(b"2:b")
+
+
+@pytest.mark.parametrize("path, status, body", [
+    ("/", 200, b"index"),
+    ("/user/42/posts", 200, b"42:posts"),
+    ("/user/x/posts", 404, b""),
+    ("/nothing", 404, b""),
+    ("/gone", 410, b""),
+])
+def test_routes(site, path, status, body):
+    assert site.get(path) == (status, body)
+
+
+def test_method_not_allowed(site):
+    assert site.get("/user/1/a", method="DELETE")[0] == 405
+
+
+def test_redirect_substitutes_captures(site):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=5)
+    conn.request("GET", "/old/a/b")
+    response = conn.getresponse()
+    assert (response.status, response.getheader("location")) == (301, "/new/a/b")
+    conn.close()
+
+
+def test_only_validated_parameters_reach_the_handler(site):
+    status, body = site.get("/params?id=12&other=1&word=qs", method="POST", body=b"word=hello&id=5",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200
+    assert json.loads(body) == {"id": None, "word": "hello", "other": None}  # POST: id is not qs:post
+    assert json.loads(site.get("/params?id=12&word=x")[1]) == {"id": "12", "word": None, "other": None}
+    assert json.loads(site.get("/params?id=12a")[1])["id"] is None
+
+
+def test_bodies_and_expect_continue(site):
+    assert site.get("/echo", method="POST", body=b"x" * 1000) == (200, b"x" * 1000)
+    assert site.get("/echo", method="POST", body=b"x" * 1025)[0] == 413
+    with socket.create_connection(("127.0.0.1", site.port), timeout=5) as sock:
+        sock.sendall(b"PUT /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(b"hello")
+        answer = b""
+        while not answer.endswith(b"hello"):
+            answer += sock.recv(1000)
+    assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"hello")
+
+
+def test_handler_errors_are_500_and_the_worker_survives(site):
+    assert site.get("/boom")[0] == 500
+    assert site.get("/silent")[0] == 500
+    assert site.get("/")[0] == 200
+    assert "ValueError: handler failure" in site.log()
+    assert "returned without a response" in site.log()
+
+
+def test_response_splitting_is_impossible(site):
+    status, body = site.get("/inject", headers={"X-In": "a"})
+    assert status == 200
+    answer = raw_exchange(site, b"GET /inject HTTP/1.1\r\nHost: x\r\nX-In: a\r\n\r\n")
+    assert b"x-value: a\r\n" in answer
+
+
+def test_head_has_headers_but_no_body(site):
+    answer = raw_exchange(site, b"HEAD /files/a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"content-length: 6\r\n" in answer and answer.endswith(b"\r\n\r\n")
+
+
+@pytest.mark.parametrize("path, status, body", [
+    ("/files/a.txt", 200, b"file a"),
+    ("/files/sub/b.txt", 200, b"file b"),
+    ("/files/", 200, b"<p>index</p>"),
+    ("/files/sub", 302, b""),
+    ("/files/sub/", 404, b""),          # no index.html there, and no listings
+    ("/files/empty.txt", 404, b""),
+    ("/files/missing.txt", 404, b""),
+    ("/files", 404, b""),               # the URI root is /files/
+])
+def test_filemap(site, path, status, body):
+    assert site.get(path) == (status, body)
+
+
+TRAVERSALS = [
+    "/files/../secret.txt", "/files/..%2fsecret.txt", "/files/%2e%2e/secret.txt", "/files/%2e%2e%2fsecret.txt",
+    "/files/sub/../../secret.txt", "/files/sub/%2e%2e/%2e%2e/secret.txt", "/files/.%2e/secret.txt",
+    "/files/%252e%252e/secret.txt", "/files/..%5csecret.txt", "/files//etc/passwd", "/files/%2fetc%2fpasswd",
+    "/files/%c0%ae%c0%ae/secret.txt", "/files/..;/secret.txt", "/files/link.txt", "/files/a.txt/",
+    "/files/../public-private/x.txt", "/files/%2e%2e/public-private/x.txt", "/files/a.txt%00.html",
+    "/files/%2e%2e", "/files/sub/%2e%2e%2f%2e%2e%2fsecret.txt",
+]
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_no_path_leaves_the_filemap(site, path):
+    answer = raw_exchange(site, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert b"TOP SECRET" not in answer and b"root:" not in answer
+    assert answer.split(b" ", 2)[1] in (b"400", b"404"), answer[:100]
+
+
+def test_filemap_refuses_other_methods(site):
+    assert site.get("/files/a.txt", method="POST", body=b"")[0] in (405, 411)
+    assert site.get("/files/a.txt", method="DELETE")[0] == 405
+
+
+def test_idle_clients_are_closed_after_the_header_timeout_while_others_are_served(site):
+    idle = []
+    try:
+        for _ in range(500):
+            idle.append(socket.create_connection(("127.0.0.1", site.port), timeout=10))
+        started = time.monotonic()
+        served = [site.get("/")[0] for _ in range(20)]
+        assert served == [200] * 20
+        for sock in idle:
+            sock.settimeout(max(0.1, 2 + 3 - (time.monotonic() - started)))
+            assert sock.recv(1) == b""  # closed by the server, without a byte
+        assert time.monotonic() - started < 2 + 3
+    finally:
+        for sock in idle:
+            sock.close()
