@@ -70,11 +70,22 @@ class Validators:
                 self._checks[v.name] = ("function", resolve(v.function.name))
 
     def check(self, name: str, value, request) -> bool:
-        """Does validator `name` accept `value` (a str, or the request)?"""
+        """Does validator `name` accept `value`? (Synchronous only: it runs
+        inside req.populate_*(); an `async def` validator is refused.)"""
+        result = self.call(name, value, request)
+        if hasattr(result, "__await__"):
+            result.close()
+            raise TypeError(f"validator '{name}' is async: use it for authentication, not for parameters")
+        return result is True
+
+    def call(self, name: str, value, request):
+        """The validator's verdict (True/False), or its awaitable. For an
+        authentication of type `request`, `value` is None and a function
+        validator gets only the request, as in Kore."""
         kind, check = self._checks[name]
         if kind == "regex":
             return isinstance(value, str) and check.search(value) is not None
-        return check(request, value) is True
+        return check(request) if value is None else check(request, value)
 
 
 def filter_params(pairs: list[tuple[str, str]], rules: tuple[model.Param, ...], method: str, from_qs: bool,

@@ -4,12 +4,14 @@ user's, as h11 needs them (Kore: http_response_normal() in src/http.c).
 Kore writes `server`, then `connection` and `keep-alive` (or `connection:
 close`), HSTS on TLS, the user's headers in the order they were set (a
 header set twice keeps its last value, at the last place), then
-`content-length`. There is no Date header and no default Content-Type.
+`content-length`. korepyd adds `date` after `server`; like Kore it sends
+no default Content-Type.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import formatdate
 from http import HTTPStatus
 
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
@@ -29,10 +31,16 @@ class HeadPolicy:
     hsts: int = 0             # max-age on TLS connections; 0 sends none
 
 
+def http_date(now: float) -> bytes:
+    """An IMF-fixdate, as the Date header wants it."""
+    return formatdate(now, usegmt=True).encode()
+
+
 def head_headers(policy: HeadPolicy, user: list[tuple[str, str]], *, keep_alive: bool, tls: bool,
-                 length: int | None) -> list[tuple[bytes, bytes]]:
-    """Kore's response headers; `length` None means chunked (or none for 1xx/204)."""
-    headers = [(b"server", policy.server)]
+                 length: int | None, date: bytes) -> list[tuple[bytes, bytes]]:
+    """Kore's response headers, plus Date (RFC 9110 asks for it; Kore sends
+    none); `length` None sends no content-length (1xx, 204, 304)."""
+    headers = [(b"server", policy.server), (b"date", date)]
     if keep_alive:
         headers += [(b"connection", b"keep-alive"), (b"keep-alive", b"timeout=%d" % policy.keepalive)]
     else:

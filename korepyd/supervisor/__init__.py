@@ -15,6 +15,7 @@ import trio
 
 from korepyd import log
 from korepyd.config import model
+from korepyd.errors import KorepydError
 from korepyd.supervisor import pidfile
 from korepyd.supervisor.arbiter import Options, Supervisor  # noqa: F401 (Options is for the CLI)
 from korepyd.supervisor.listeners import open_listeners
@@ -26,6 +27,10 @@ def run(config: model.Config, opts: Options, reload_config: Callable[[], model.C
         log.info("not running as root: no chroot and no user switch for the children")
     supervisor = Supervisor(config, opts, reload_config)
     supervisor.listeners = open_listeners(config, supervisor.workers)
+    try:
+        supervisor.accesslogs.open(config)
+    except OSError as exc:
+        raise KorepydError(f"{exc.strerror}: check the accesslog line's directory and permissions") from None
     for listener in supervisor.listeners:
         log.info(f"server {listener.server} listens on {listener.address}{' (tls)' if listener.tls else ''}")
     if opts.daemonize:
@@ -38,6 +43,7 @@ def run(config: model.Config, opts: Options, reload_config: Callable[[], model.C
         pidfile.remove(config.pidfile)
         for listener in supervisor.listeners:
             listener.close()
+        supervisor.accesslogs.close()
         log.info("goodbye")
 
 

@@ -32,6 +32,7 @@ from korepyd.config import model
 from korepyd.errors import ExitCode, KorepydError
 from korepyd.ipc import PARENT, Message, MsgId, destinations
 from korepyd.supervisor import notify
+from korepyd.supervisor.accesslog import AccessLogs
 from korepyd.supervisor.listeners import Listener, open_listeners
 from korepyd.worker.boot import Boot, ListenerFd
 from korepyd.worker.runtime import STOP_GRACE
@@ -72,6 +73,7 @@ class Supervisor:
         self.opts = opts
         self.reload_config = reload_config
         self.listeners: list[Listener] = []
+        self.accesslogs = AccessLogs()
         self.children: dict[int, Child] = {}          # current generation, by worker id
         self.draining: list[Child] = []               # older generations being stopped
         self.generation = 0
@@ -165,7 +167,8 @@ class Supervisor:
         self.config = config
         try:
             self._update_listeners()
-        except KorepydError as exc:
+            self.accesslogs.open(config)
+        except (KorepydError, OSError) as exc:
             log.error(f"reload failed, still serving the previous configuration: {exc}")
             self.config = old_config
             notify.send("READY=1")
@@ -251,6 +254,8 @@ class Supervisor:
             if msg.id == MsgId.READY:
                 self.failed_starts[child.worker_id] = 0
                 child.ready.set()
+            elif msg.id == MsgId.ACCESSLOG:
+                self.accesslogs.write(msg.payload, child.worker_id)
             elif msg.id == MsgId.SHUTDOWN:
                 log.info(f"worker {child.worker_id} asked the server to stop")
                 self.request_stop()

@@ -8,7 +8,8 @@ request to the dispatcher, and owns Kore's timeouts:
   graceful stop a keep-alive connection between requests is closed at
   once, while a new one still gets its first request answered;
 - from the first byte on, a request head must be complete within
-  http_header_timeout, and a body within http_body_timeout (408).
+  http_header_timeout, and a body within http_body_timeout (408); the
+  body is read only when the dispatcher asks for it (BodyReader).
 """
 
 from __future__ import annotations
@@ -41,13 +42,12 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
                 head = await _read_head(rt, http, stream, first)
                 if head is None:
                     return
-                body = await _read_body(rt, http, stream)
+                keep = await dispatch.handle(rt, http, stream, head, server, tls, BodyReader(rt, http, stream, head))
             except _Close as close:
                 if close.status is not None:
                     await dispatch.send_error(rt, http, stream, close.status, tls)
                 return
             first = False
-            keep = await dispatch.handle(rt, http, stream, head, body, server, tls)
             if not keep or rt.stopping or not http.start_next_cycle():
                 return
     except STREAM_ERRORS:
@@ -79,17 +79,32 @@ async def _read_head(rt: Runtime, http: HttpConnection, stream, first: bool) -> 
     return event
 
 
-async def _read_body(rt: Runtime, http: HttpConnection, stream) -> bytes:
-    chunks = []
-    with trio.move_on_after(rt.config.http_body_timeout):
+class BodyReader:
+    """The body of one request, read when the dispatcher asks for it: whole
+    (read) or piece by piece (chunks), within http_body_timeout. A body the
+    dispatcher never asks for is never read; the connection then closes
+    after the response."""
+
+    def __init__(self, rt: Runtime, http: HttpConnection, stream, head: RequestHead):
+        self._rt, self._http, self._stream = rt, http, stream
+        self.pending = head.chunked or bool(head.content_length)
+
+    async def read(self) -> bytes:
+        return b"".join([chunk async for chunk in self.chunks()])
+
+    async def chunks(self):
+        deadline = trio.current_time() + self._rt.config.http_body_timeout
         while True:
-            event = await _next_event(http, stream)
-            if isinstance(event, EndOfRequest):
-                return b"".join(chunks)
-            if not isinstance(event, BodyData):
-                raise _Close()
-            chunks.append(event.data)
-    raise _Close(408, "body not complete within http_body_timeout")
+            with trio.move_on_at(deadline) as timer:  # never across a yield: the scope must not leak
+                event = await _next_event(self._http, self._stream)
+                if isinstance(event, EndOfRequest):
+                    self.pending = False
+                    return
+                if not isinstance(event, BodyData):
+                    raise _Close()
+            if timer.cancelled_caught:
+                raise _Close(408, "body not complete within http_body_timeout")
+            yield event.data
 
 
 async def _next_event(http: HttpConnection, stream):

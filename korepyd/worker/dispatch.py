@@ -1,16 +1,24 @@
-"""From a parsed request to the response on the wire (Kore:
-http_process_request() and python_runtime_http_request()).
+"""From a request head to the response on the wire (Kore:
+http_process_request(), python_runtime_http_request() and the route hooks
+of src/http.c), in Kore's order:
 
-The router decides (rewrite rule, 404/405, a route, a filemap); a route's
-handler is called as `handler(req, *captures)`, sync or `async def`, and
-whatever it recorded on `req` is sent. The handler contract, where Kore
-would kill the worker or hang the client, korepyd answers and logs:
+1. the domain by Host, then `redirect`/`return` rules, then the route
+   (404, 405) - all before the body is read;
+2. `on_headers(req, *captures)`; returning False (or kore.RESULT_ERROR)
+   ends the request: with the hook's own response, else 403;
+3. the body: streamed to `on_body_chunk(req, data)` when the route has
+   one, else read whole (and offloaded to a file above
+   http_body_disk_offload);
+4. the authentication block, if the route or filemap names one;
+5. the handler `handler(req, *captures)`, sync or `async def`, or the
+   filemap;
+6. the response, then `on_free(req)`.
 
-- an exception before a response: 500 and the traceback in the log;
-- a handler that returns without responding: 500, logged;
-- a sync handler that returns something other than None or
-  kore.RESULT_OK: logged, the response it recorded still goes out;
-- a second response(): ignored and logged.
+Where Kore would kill the worker or leave the client hanging, korepyd
+answers and logs: an exception before a response gives 500 with the
+traceback in the log, a handler that returns without responding gives 500,
+a sync handler that returns something other than None or RESULT_OK is
+logged, and a second response() is ignored and logged.
 """
 
 from __future__ import annotations
@@ -24,46 +32,109 @@ import trio
 
 from korepyd import log
 from korepyd.config import model
-from korepyd.http import filemap
+from korepyd.http import auth, filemap
 from korepyd.http.connection import HttpConnection, RequestHead, wants_keep_alive
 from korepyd.http.response import head_headers, pretty_error, reason
 from korepyd.http.router import Match, Refusal, Rewrite
-from korepyd.kore._constants import RESULT_OK
+from korepyd.kore._constants import RESULT_ERROR, RESULT_OK
 from korepyd.kore._request import HttpRequest
 from korepyd.worker.runtime import Runtime
 
 SEND_SIZE = 65536
 
 
-async def handle(rt: Runtime, http: HttpConnection, stream, head: RequestHead, body: bytes, server: str,
-                 tls: bool) -> bool:
-    """Answer one request; return whether the connection may be kept."""
-    method, path = head.method, head.path
-    keep = rt.config.http_keepalive_time > 0 and not rt.stopping and wants_keep_alive(head)
-    reply = _Reply(rt, http, stream, tls, head=method == "head")
+async def handle(rt: Runtime, http: HttpConnection, stream, head: RequestHead, server: str, tls: bool,
+                 body) -> bool:
+    """Answer one request; return whether the connection may be kept.
+    `body` is the connection's BodyReader for this request."""
+    reply = _Reply(rt, http, stream, tls, head.method == "head")
     router = rt.routers.get(server)
     domain = router.domain(head.header("host") or "") if router else None
-    if domain is None:
-        return await reply.send(404, keep=False)
-    outcome = domain.resolve(method, path, head.query)
+    try:
+        return await _answer(rt, reply, head, domain, body, tls)
+    finally:
+        if domain is not None and domain.domain.accesslog and reply.status is not None:
+            rt.access(domain.domain.accesslog, head, reply.status, reply.length, stream)
+
+
+async def _answer(rt: Runtime, reply: _Reply, head: RequestHead, domain, body, tls: bool) -> bool:
+    keep = rt.config.http_keepalive_time > 0 and not rt.stopping and wants_keep_alive(head)
+    outcome = domain.resolve(head.method, head.path, head.query) if domain else Refusal(404)
     if isinstance(outcome, Refusal):
         return await reply.send(outcome.status, keep=False)
     if isinstance(outcome, Rewrite):
         extra = [("location", outcome.location)] if outcome.location is not None else []
-        return await reply.send(outcome.status, extra, keep=keep)
-    assert isinstance(outcome, Match)
-    if isinstance(outcome.route, model.Filemap):
-        return await _serve_file(rt, reply, outcome.route, path, keep)
-    req = HttpRequest(method=method, path=path, query=head.query, headers=head.headers, body=body, tls=tls,
-                      route=outcome.route, check=rt.validators.check)
-    status, user_headers, payload = await _run_handler(rt, outcome.route, req, outcome.captures)
-    return await reply.send(status, user_headers, payload, keep=keep and status < 500)
+        return await reply.send(outcome.status, extra, keep=keep and not body.pending)
+    if rt.config.http_request_limit and rt.requests >= rt.config.http_request_limit:
+        return await reply.send(503, keep=False)
+    rt.requests += 1
+    try:
+        return await _routed(rt, reply, head, outcome, body, keep, tls)
+    finally:
+        rt.requests -= 1
 
 
-async def send_error(rt: Runtime, http: HttpConnection, stream, status: int, tls: bool) -> None:
-    """An error korepyd makes itself (a refused request): connection: close."""
-    if http.can_respond:
-        await _Reply(rt, http, stream, tls).send(status, keep=False)
+async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, body, keep: bool,
+                  tls: bool) -> bool:
+    route = match.route
+    req = HttpRequest(method=head.method, path=head.path, query=head.query, headers=head.headers, body=b"",
+                      tls=tls, route=route, check=rt.validators.check)
+    try:
+        if isinstance(route, model.Route) and route.on_headers:
+            if not await _hook(rt, route.on_headers, req, *match.captures):
+                return await reply.send_request(req, default=403, keep=False)
+        if isinstance(route, model.Route) and route.on_body_chunk:
+            chunk_hook = rt.resolve(route.on_body_chunk.name)
+            async for chunk in body.chunks():
+                result = chunk_hook(req, chunk)
+                if inspect.isawaitable(result):
+                    await result
+        else:
+            req._body = await body.read()
+        if route.authenticate and not await _authenticated(rt, route.authenticate, req):
+            failed = rt.authentications[route.authenticate]
+            if failed.type == "request" and req.status is not None:
+                return await reply.send_request(req, default=403, keep=keep)
+            status, headers = auth.failure(failed)
+            return await reply.send(status, headers, keep=keep)
+        if isinstance(route, model.Filemap):
+            return await _serve_file(rt, reply, route, head, keep)
+        status, user_headers, payload = await _run_handler(rt, route, req, match.captures)
+        return await reply.send(status, user_headers, payload, keep=keep and status < 500)
+    finally:
+        if isinstance(route, model.Route) and route.on_free:
+            await _hook(rt, route.on_free, req)
+
+
+async def _hook(rt: Runtime, callback: model.Callback, *args) -> bool:
+    """Run a route hook; False if it failed or refused the request."""
+    try:
+        result = rt.resolve(callback.name)(*args)
+        if inspect.isawaitable(result):
+            result = await result
+    except trio.Cancelled:
+        raise
+    except Exception:
+        log.exception(f"route hook '{callback.name}' raised an exception")
+        return False
+    return result is not False and result != RESULT_ERROR
+
+
+async def _authenticated(rt: Runtime, name: str, req: HttpRequest) -> bool:
+    block = rt.authentications[name]
+    value = None if block.type == "request" else auth.credential(block, req._headers)
+    if value is None and block.type != "request":
+        return False
+    try:
+        verdict = rt.validators.call(block.validator, value, req)
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
+    except trio.Cancelled:
+        raise
+    except Exception:
+        log.exception(f"authentication validator '{block.validator}' raised an exception")
+        return False
+    return verdict is True
 
 
 async def _run_handler(rt: Runtime, route: model.Route, req: HttpRequest, captures) -> tuple[int, list, bytes]:
@@ -89,17 +160,20 @@ async def _run_handler(rt: Runtime, route: model.Route, req: HttpRequest, captur
     return req.status, req.response_headers, req.response_body or b""
 
 
-async def _serve_file(rt: Runtime, reply: _Reply, item: model.Filemap, path: str, keep: bool) -> bool:
+async def _serve_file(rt: Runtime, reply: _Reply, item: model.Filemap, head: RequestHead, keep: bool) -> bool:
     config = rt.config
-    found = filemap.resolve(rt.filemap_roots[item.path], item.uri, path, index=config.filemap_index,
+    found = filemap.resolve(rt.filemap_roots[item.path], item.uri, head.path, index=config.filemap_index,
                             ext=config.filemap_ext, types=rt.media_types)
     if found is None:
         return await reply.send(404, keep=keep)
     if isinstance(found, filemap.FileRedirect):
         return await reply.send(302, [("location", found.location)], keep=keep)
-    headers = [("last-modified", formatdate(found.mtime, usegmt=True))]
+    modified = formatdate(found.mtime, usegmt=True)
+    headers = [("last-modified", modified)]
     if found.content_type:
         headers.append(("content-type", found.content_type))
+    if head.header("if-modified-since") == modified:
+        return await reply.send(304, headers, keep=keep, length=None)
     try:
         data = b"" if reply.head else await trio.to_thread.run_sync(_read_file, found.path)
     except PermissionError:
@@ -115,28 +189,45 @@ def _read_file(path: str) -> bytes:
         return f.read()
 
 
+async def send_error(rt: Runtime, http: HttpConnection, stream, status: int, tls: bool) -> None:
+    """An error korepyd makes itself (a refused request): connection: close."""
+    if http.can_respond:
+        await _Reply(rt, http, stream, tls).send(status, keep=False)
+
+
 class _Reply:
     """Writes one response through the HttpConnection to the stream."""
 
-    def __init__(self, rt: Runtime, http: HttpConnection, stream, tls: bool, *, head: bool = False):
+    def __init__(self, rt: Runtime, http: HttpConnection, stream, tls: bool, head: bool = False):
         self.rt, self.http, self.stream, self.tls, self.head = rt, http, stream, tls, head
+        self.status: int | None = None   # what was sent, for the access log
+        self.length = 0
+
+    async def send_request(self, req: HttpRequest, *, default: int, keep: bool) -> bool:
+        """What a hook or validator recorded on `req`, else `default`."""
+        if req.status is None:
+            return await self.send(default, keep=keep)
+        return await self.send(req.status, req.response_headers, req.response_body or b"", keep=keep)
 
     async def send(self, status: int, user_headers=(), body: bytes = b"", *, keep: bool,
-                   length: int | None = None) -> bool:
+                   length: int | None = -1) -> bool:
+        """`length` -1: the body's; None: no content-length (1xx, 204, 304)."""
         rt = self.rt
         if not body and status >= 400 and rt.config.http_pretty_error:
             body = pretty_error(status)
             user_headers = [*user_headers, ("content-type", "text/html")]
-        if length is None:
+        if length == -1:
             length = None if status < 200 or status == 204 else len(body)
         try:
-            headers = head_headers(rt.head, list(user_headers), keep_alive=keep, tls=self.tls, length=length)
+            headers = head_headers(rt.head, list(user_headers), keep_alive=keep, tls=self.tls, length=length,
+                                   date=rt.date())
             data = self.http.respond(status, reason(status), headers)
         except (h11.LocalProtocolError, UnicodeEncodeError) as exc:
             log.error(f"cannot send the response ({exc}); sent 500 instead")
-            headers = head_headers(rt.head, [], keep_alive=False, tls=self.tls, length=0)
+            headers = head_headers(rt.head, [], keep_alive=False, tls=self.tls, length=0, date=rt.date())
             data = self.http.respond(500, reason(500), headers)
             body, keep = b"", False
+        self.status, self.length = status, 0 if self.head else len(body)
         if self.head or not body:
             await self.stream.send_all(data + self.http.end())
         elif len(body) <= SEND_SIZE:  # one write for head and body

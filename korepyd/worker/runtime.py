@@ -8,6 +8,7 @@ database pools here).
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -15,10 +16,10 @@ import trio
 
 from korepyd import app
 from korepyd.config import model
-from korepyd.http import params
+from korepyd.http import accesslog, params
 from korepyd.http.connection import Limits
 from korepyd.http.filemap import BUILTIN_TYPES
-from korepyd.http.response import HeadPolicy
+from korepyd.http.response import HeadPolicy, http_date
 from korepyd.http.router import Router
 
 STOP_GRACE = 10.0  # seconds in-flight requests get to finish on a graceful stop
@@ -41,6 +42,10 @@ class Runtime:
     connections_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     idle: set = field(default_factory=set)   # cancel scopes of connections waiting for a request
     stopping: bool = False
+    requests: int = 0                        # requests being handled (http_request_limit)
+    authentications: dict[str, model.Authentication] = field(default_factory=dict)
+    _date: tuple[int, bytes] = (0, b"")
+    access_lines: dict[str, list[str]] = field(default_factory=dict)   # accesslog path -> lines to send
 
     @classmethod
     def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:
@@ -50,10 +55,29 @@ class Runtime:
         rt.head = HeadPolicy(config.http_server_version.encode("latin-1", "replace"), config.http_keepalive_time,
                              config.http_hsts_enable)
         rt.limits = Limits(config.http_header_max, config.http_body_max)
+        rt.authentications = {a.name: a for a in config.authentications}
         rt.media_types = dict(BUILTIN_TYPES)
         for mt in config.http_media_type:
             rt.media_types.update(dict.fromkeys(mt.extensions, mt.type))
         return rt
+
+    def date(self) -> bytes:
+        """The Date header value, formatted at most once a second."""
+        now = int(time.time())
+        if self._date[0] != now:
+            self._date = (now, http_date(now))
+        return self._date[1]
+
+    def access(self, path: str, head, status: int, length: int, stream) -> None:
+        """Queue an access-log line; serve.py sends them to the parent."""
+        try:
+            peer = stream.socket.getpeername()
+            addr = peer[0] if isinstance(peer, tuple) else "-"
+        except (AttributeError, OSError):
+            addr = "-"
+        self.access_lines.setdefault(path, []).append(accesslog.line(
+            addr=addr, method=head.method, target=head.target, version=head.http_version.decode(), status=status,
+            length=length, referer=head.header("referer"), agent=head.header("user-agent")))
 
     def resolve(self, name: str):
         return app.resolve(self.modules, name)

@@ -18,10 +18,13 @@ import trio
 
 from korepyd import log
 from korepyd.channel import Channel
+from korepyd.http import accesslog
 from korepyd.ipc import PARENT, Message, MsgId
 from korepyd.worker.boot import Boot
 from korepyd.worker.conn import serve_connection
 from korepyd.worker.runtime import Runtime
+
+ACCESSLOG_FLUSH = 0.1
 
 # accept() errors that mean "out of resources now", not "this listener is broken".
 CAPACITY_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
@@ -34,6 +37,7 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
         rt.nursery = nursery
         nursery.start_soon(_messages, rt)
         nursery.start_soon(_signals, rt)
+        nursery.start_soon(_flush_access_log, rt)
         with rt.connections_scope:
             async with trio.open_nursery() as connections:
                 with rt.accept_scope:
@@ -45,6 +49,7 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
                         await trio.sleep_forever()
         if rt.connections_scope.cancelled_caught:
             log.warning("stop: requests still running after the grace period were cut off")
+        await _send_access_lines(rt)
         nursery.cancel_scope.cancel()
 
 
@@ -73,6 +78,19 @@ async def _connection(rt: Runtime, stream, server: str, tls: bool, slots: trio.S
         await serve_connection(rt, stream, server, tls)
     finally:
         slots.release()
+
+
+async def _flush_access_log(rt: Runtime) -> None:
+    """Send queued access-log lines to the parent every 100 ms (as Kore)."""
+    while True:
+        await trio.sleep(ACCESSLOG_FLUSH)
+        await _send_access_lines(rt)
+
+
+async def _send_access_lines(rt: Runtime) -> None:
+    pending, rt.access_lines = rt.access_lines, {}
+    for path, lines in pending.items():
+        await rt.channel.send(Message(MsgId.ACCESSLOG, rt.worker_id, PARENT, accesslog.frame(path, lines)))
 
 
 async def _messages(rt: Runtime) -> None:

@@ -30,6 +30,25 @@ worker_max_connections 1000
 worker_rlimit_nofiles 2048
 validator v_id regex ^[0-9]+$
 validator v_word function is_word
+validator v_session regex ^valid-[0-9]+$
+validator v_token function check_token
+validator v_whole function check_request
+
+authentication by_cookie {{
+    authentication_type cookie
+    authentication_value session
+    authentication_validator v_session
+    authentication_uri /login
+}}
+authentication by_header {{
+    authentication_type header
+    authentication_value X-Token
+    authentication_validator v_token
+}}
+authentication by_request {{
+    authentication_type request
+    authentication_validator v_whole
+}}
 
 domain * {{
     attach main
@@ -61,7 +80,31 @@ domain * {{
     route /inject {{
         handler inject
     }}
+    route /private {{
+        handler index
+        authenticate by_cookie
+    }}
+    route /api {{
+        handler index
+        authenticate by_header
+    }}
+    route /whole {{
+        handler index
+        authenticate by_request
+    }}
+    route /upload {{
+        handler upload_done
+        methods post
+        on_headers upload_start
+        on_body_chunk upload_chunk
+        on_free upload_free
+    }}
+    route /freed {{
+        handler freed
+    }}
     filemap /files/ public
+    filemap /secure/ public by_cookie
+    accesslog access.log
 }}
 """
 
@@ -91,6 +134,35 @@ def boom(req):
 
 def silent(req):
     pass
+
+def check_token(req, value):
+    return value == "t0ken"
+
+def check_request(req):
+    if req.request_header("x-sign") == "ok":
+        return True
+    req.response(401, b"signed requests only")
+    return False
+
+FREED = []
+
+def upload_start(req):
+    if req.request_header("x-refuse"):
+        return False
+    req.received = []
+    return True
+
+def upload_chunk(req, data):
+    req.received.append(len(data))
+
+def upload_done(req):
+    req.response(200, str(sum(req.received)).encode())
+
+def upload_free(req):
+    FREED.append(req.path)
+
+def freed(req):
+    req.response(200, str(len(FREED)).encode())
 
 def inject(req):
     req.populate_get()
@@ -266,3 +338,66 @@ def test_idle_clients_are_closed_after_the_header_timeout_while_others_are_serve
     finally:
         for sock in idle:
             sock.close()
+
+
+def response_headers(daemon, path, headers=None):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=5)
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response
+
+
+def test_cookie_authentication_redirects_to_authentication_uri(site):
+    assert site.get("/private", headers={"Cookie": "session=valid-12"}) == (200, b"index")
+    refused = response_headers(site, "/private", {"Cookie": "sessionid=valid-12"})  # exact name (Kore: prefix)
+    assert (refused.status, refused.getheader("location")) == (302, "/login")
+    assert response_headers(site, "/private").status == 302
+
+
+def test_header_and_request_authentication(site):
+    assert site.get("/api", headers={"X-Token": "t0ken"}) == (200, b"index")
+    assert site.get("/api", headers={"X-Token": "nope"})[0] == 403
+    assert site.get("/whole", headers={"X-Sign": "ok"}) == (200, b"index")
+    assert site.get("/whole") == (401, b"signed requests only")  # the validator's own answer
+
+
+def test_filemap_with_authentication(site):
+    assert site.get("/secure/a.txt")[0] == 302
+    assert site.get("/secure/a.txt", headers={"Cookie": "session=valid-1"}) == (200, b"file a")
+
+
+def test_route_hooks_stream_the_body_and_run_on_free(site):
+    before = int(site.get("/freed")[1])
+    body = b"x" * 1000
+    assert site.get("/upload", method="POST", body=body) == (200, b"1000")
+    assert site.get("/upload", method="POST", body=body, headers={"X-Refuse": "1"})[0] == 403
+    assert int(site.get("/freed")[1]) == before + 2
+
+
+def test_date_and_server_headers(site):
+    response = response_headers(site, "/")
+    assert response.getheader("server").startswith("korepyd (")
+    assert response.getheader("date").endswith(" GMT")
+
+
+def test_access_log_has_one_escaped_line_per_request(site):
+    marker = f"/user/77/log{int(time.time() * 1000) % 100000}"
+    marker = "/user/77/" + "".join(c for c in marker.split("/")[-1] if c.isalpha())
+    site.get(marker, headers={"User-Agent": "evil\x1b[31magent", "Referer": "http://ref/"})
+    raw_exchange(site, b"GET /user/1/%0d%0ainjected HTTP/1.1\r\nHost: x\r\n\r\n")
+    log_path = site.dir / "access.log"
+    deadline = time.monotonic() + 5
+    while b"injected" not in (log_path.read_bytes() if log_path.exists() else b""):
+        assert time.monotonic() < deadline, "no access-log line"
+        time.sleep(0.05)
+    lines = log_path.read_bytes().split(b"\n")
+    ours = [line for line in lines if marker.encode() in line]
+    assert len(ours) == 1
+    assert b'"GET ' + marker.encode() + b' HTTP/1.1" 200 ' in ours[0]
+    assert ours[0].startswith(b"127.0.0.1 - - [")
+    assert b'"http://ref/" "evil\\x1b[31m' in ours[0]
+    assert not any(b < 0x20 for line in lines for b in line)
