@@ -229,6 +229,10 @@ class HttpConnection:
     def send_body(self, data: bytes) -> bytes:
         return self._h11.send(h11.Data(data=data))
 
+    def send_passthrough(self, length: int) -> None:
+        """Account for `length` body bytes the caller sends itself (sendfile)."""
+        self._h11.send_with_data_passthrough(h11.Data(data=_Span(length)))
+
     def end(self) -> bytes:
         return self._h11.send(h11.EndOfMessage())
 
@@ -248,6 +252,16 @@ class HttpConnection:
     @property
     def has_buffered_data(self) -> bool:
         return bool(self._h11.trailing_data[0])
+
+
+class _Span:
+    """Stands for body bytes h11 counts but never sees."""
+
+    def __init__(self, length: int):
+        self._length = length
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def wants_keep_alive(head: RequestHead) -> bool:

@@ -30,6 +30,7 @@ class FileHit:
     path: str
     size: int
     mtime: float
+    mtime_ns: int
     content_type: str | None
 
 
@@ -64,4 +65,4 @@ def resolve(root: str, uri: str, path: str, *, index: str, ext: str | None,
     if not stat.S_ISREG(info.st_mode) or info.st_size == 0 or rest.endswith("/"):
         return None  # realpath() drops a trailing slash: "file.txt/" is no file
     suffix = real.rsplit(".", 1)[-1].lower() if "." in os.path.basename(real) else ""
-    return FileHit(real, info.st_size, info.st_mtime, types.get(suffix))
+    return FileHit(real, info.st_size, info.st_mtime, info.st_mtime_ns, types.get(suffix))

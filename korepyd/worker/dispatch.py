@@ -32,13 +32,14 @@ import trio
 
 from korepyd import log
 from korepyd.config import model
-from korepyd.http import auth, filemap
+from korepyd.http import auth, conditional, filemap
 from korepyd.http.connection import HttpConnection, RequestHead, wants_keep_alive
 from korepyd.http.response import head_headers, pretty_error, reason
 from korepyd.http.router import Match, Refusal, Rewrite
 from korepyd.kore._constants import RESULT_ERROR, RESULT_OK
 from korepyd.kore._request import HttpRequest
 from korepyd.worker.runtime import Runtime
+from korepyd.worker.sendfile import send_file
 
 SEND_SIZE = 65536
 
@@ -168,25 +169,28 @@ async def _serve_file(rt: Runtime, reply: _Reply, item: model.Filemap, head: Req
         return await reply.send(404, keep=keep)
     if isinstance(found, filemap.FileRedirect):
         return await reply.send(302, [("location", found.location)], keep=keep)
-    modified = formatdate(found.mtime, usegmt=True)
-    headers = [("last-modified", modified)]
+    tag, modified = conditional.etag(found.size, found.mtime_ns), formatdate(found.mtime, usegmt=True)
+    headers = [("last-modified", modified), ("etag", tag), ("accept-ranges", "bytes")]
     if found.content_type:
         headers.append(("content-type", found.content_type))
-    if head.header("if-modified-since") == modified:
+    if conditional.not_modified(head.header("if-none-match"), head.header("if-modified-since"), tag, found.mtime):
         return await reply.send(304, headers, keep=keep, length=None)
+    span = conditional.byte_range(head.header("range"), head.header("if-range"), tag, modified, found.size)
+    if span == conditional.UNSATISFIABLE:
+        return await reply.send(416, [("content-range", f"bytes */{found.size}")], keep=keep)
+    start, end = span or (0, found.size - 1)
+    if span:
+        headers.append(("content-range", f"bytes {start}-{end}/{found.size}"))
     try:
-        data = b"" if reply.head else await trio.to_thread.run_sync(_read_file, found.path)
+        fd = os.open(found.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except PermissionError:
         return await reply.send(403, keep=keep)
     except OSError:
         return await reply.send(404, keep=keep)
-    return await reply.send(200, headers, data, keep=keep, length=found.size)
-
-
-def _read_file(path: str) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as f:
-        return f.read()
+    try:
+        return await reply.send_file(206 if span else 200, headers, fd, start, end - start + 1, keep=keep)
+    finally:
+        os.close(fd)
 
 
 async def send_error(rt: Runtime, http: HttpConnection, stream, status: int, tls: bool) -> None:
@@ -208,6 +212,18 @@ class _Reply:
         if req.status is None:
             return await self.send(default, keep=keep)
         return await self.send(req.status, req.response_headers, req.response_body or b"", keep=keep)
+
+    async def send_file(self, status: int, user_headers, fd: int, offset: int, length: int, *, keep: bool) -> bool:
+        """A file's bytes after the head: sendfile(2) where the stream allows."""
+        headers = head_headers(self.rt.head, user_headers, keep_alive=keep, tls=self.tls, length=length,
+                               date=self.rt.date())
+        await self.stream.send_all(self.http.respond(status, reason(status), headers))
+        self.status, self.length = status, 0 if self.head else length
+        if not self.head and length:
+            self.http.send_passthrough(length)
+            await send_file(self.stream, fd, offset, length)
+        await self.stream.send_all(self.http.end())
+        return keep
 
     async def send(self, status: int, user_headers=(), body: bytes = b"", *, keep: bool,
                    length: int | None = -1) -> bool:

@@ -180,6 +180,7 @@ def site(tmp_path_factory):
     (public / "a.txt").write_text("file a")
     (public / "sub" / "b.txt").write_text("file b")
     (public / "empty.txt").write_text("")
+    (public / "big.bin").write_bytes(bytes(range(256)) * 12289)  # about 3 MiB: several sendfile rounds
     (directory / "secret.txt").write_text("TOP SECRET")
     (directory / "public-private").mkdir()
     (directory / "public-private" / "x.txt").write_text("TOP SECRET sibling")
@@ -401,3 +402,33 @@ def test_access_log_has_one_escaped_line_per_request(site):
     assert ours[0].startswith(b"127.0.0.1 - - [")
     assert b'"http://ref/" "evil\\x1b[31m' in ours[0]
     assert not any(b < 0x20 for line in lines for b in line)
+
+
+def test_large_file_arrives_whole(site):
+    assert site.get("/files/big.bin", timeout=20) == (200, (site.dir / "public" / "big.bin").read_bytes())
+
+
+def test_etag_and_last_modified_give_304(site):
+    first = response_headers(site, "/files/a.txt")
+    tag, modified = first.getheader("etag"), first.getheader("last-modified")
+    assert tag and modified and first.getheader("accept-ranges") == "bytes"
+    assert response_headers(site, "/files/a.txt", {"If-None-Match": tag}).status == 304
+    assert response_headers(site, "/files/a.txt", {"If-Modified-Since": modified}).status == 304
+    assert response_headers(site, "/files/a.txt", {"If-None-Match": '"other"'}).status == 200
+
+
+def test_byte_ranges(site):
+    import http.client
+
+    def ranged(value):
+        conn = http.client.HTTPConnection("127.0.0.1", site.port, timeout=5)
+        conn.request("GET", "/files/big.bin", headers={"Range": value})
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        return response.status, response.getheader("content-range"), body
+
+    data = (site.dir / "public" / "big.bin").read_bytes()
+    assert ranged("bytes=10-19") == (206, f"bytes 10-19/{len(data)}", data[10:20])
+    assert ranged("bytes=-5") == (206, f"bytes {len(data) - 5}-{len(data) - 1}/{len(data)}", data[-5:])
+    assert ranged(f"bytes={len(data)}-")[:2] == (416, f"bytes */{len(data)}")
