@@ -5,7 +5,8 @@ It records what the handler asks for (status, headers, body) and the
 worker sends it once the handler is done. Departures from Kore, on purpose:
 `agent` is the User-Agent (Kore returns the path), a second response() is
 ignored and logged instead of writing a second response, populate_post()
-leaves `body` intact, and a str body is sent in one piece.
+leaves `body` intact, a str body is sent in one piece, and body_read() and
+http_file.read() take any length (Kore: at most 1024).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from korepyd.http import params
+from korepyd.http import multipart, params
 from korepyd.kore import _constants as C
 
 METHOD_BITS = {"get": C.HTTP_METHOD_GET, "post": C.HTTP_METHOD_POST, "put": C.HTTP_METHOD_PUT,
@@ -33,6 +34,9 @@ class HttpRequest:
         self._query = query
         self._headers = headers                # (lower-cased name, value) in arrival order
         self._body = body
+        self._body_path: str | None = None     # set when the body was offloaded to a file
+        self._body_offset = 0
+        self._files: list[HttpFile] = []
         self._tls = tls
         self._route = route
         self._check = check
@@ -67,15 +71,32 @@ class HttpRequest:
 
     @property
     def body(self) -> bytes:
+        if self._body_path is not None:
+            with open(self._body_path, "rb") as f:
+                return f.read()
         return self._body
 
     @property
     def body_path(self) -> str | None:
-        return None
+        return self._body_path
 
     @property
     def body_digest(self) -> bytes:
-        return hashlib.sha256(self._body).digest() if self._body else bytes(32)
+        body = self.body
+        return hashlib.sha256(body).digest() if body else bytes(32)
+
+    def body_read(self, length: int) -> tuple[int, bytes]:
+        """The next `length` bytes of the body: (count, data); (0, b"") at the end."""
+        if length < 0:
+            raise ValueError("length must not be negative")
+        if self._body_path is not None:
+            with open(self._body_path, "rb") as f:
+                f.seek(self._body_offset)
+                data = f.read(length)
+        else:
+            data = self._body[self._body_offset:self._body_offset + length]
+        self._body_offset += len(data)
+        return len(data), data
 
     @property
     def connection(self):
@@ -129,6 +150,23 @@ class HttpRequest:
             self._add_arguments(params.parse_pairs(text), from_qs=False)
         return True
 
+    def populate_multi(self) -> bool:
+        """Fields of a multipart/form-data POST body become arguments (through
+        the route's validators); parts with a filename become files."""
+        bound = multipart.boundary(self.request_header("content-type"))
+        if self._method != "post" or bound is None:
+            return True
+        parts = multipart.parse(self.body, bound)
+        self._files = [HttpFile(p.name, p.filename, p.data) for p in parts if p.filename]
+        fields = [(p.name, p.data.decode("utf-8", "replace")) for p in parts if not p.filename]
+        self._add_arguments(fields, from_qs=False)
+        return True
+
+    populate_multipart = populate_multi
+
+    def file_lookup(self, name: str) -> HttpFile | None:
+        return next((f for f in self._files if f.name == name), None)
+
     def populate_cookies(self) -> bool:
         self._cookies = params.parse_cookies(self.request_header("cookie") or "")
         return True
@@ -146,6 +184,21 @@ class HttpRequest:
         if accept is None:
             return
         self._arguments += params.filter_params(pairs, rules, self._method, from_qs, accept)
+
+
+class HttpFile:
+    """kore.http_file: a file from a multipart form."""
+
+    def __init__(self, name: str, filename: str, data: bytes):
+        self.name = name
+        self.filename = filename
+        self._data = data
+        self._offset = 0
+
+    def read(self, length: int) -> tuple[int, bytes]:
+        data = self._data[self._offset:self._offset + max(0, length)]
+        self._offset += len(data)
+        return len(data), data
 
 
 def _body_bytes(body) -> bytes:

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     except privsep.PrivsepError as exc:
         log.error(str(exc))
         return ExitCode.BOOT_ERROR
-    rt.resolve_filemap_roots()
+    rt.prepare_paths()
     log.info(started)
     try:
         app.call_onload(config, modules, kore.MODULE_LOAD)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import tempfile
 from email.utils import formatdate
 
 import h11
@@ -91,7 +92,7 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
                 if inspect.isawaitable(result):
                     await result
         else:
-            req._body = await body.read()
+            await _receive_body(rt, req, body)
         if route.authenticate and not await _authenticated(rt, route.authenticate, req):
             failed = rt.authentications[route.authenticate]
             if failed.type == "request" and req.status is not None:
@@ -105,6 +106,30 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
     finally:
         if isinstance(route, model.Route) and route.on_free:
             await _hook(rt, route.on_free, req)
+        if req.body_path is not None:
+            os.unlink(req.body_path)
+
+
+async def _receive_body(rt: Runtime, req: HttpRequest, body) -> None:
+    """The whole body in memory, or in a file under http_body_disk_path
+    once it grows past http_body_disk_offload (Kore: http_body_offload)."""
+    limit = rt.config.http_body_disk_offload
+    chunks, size, fd = [], 0, None
+    try:
+        async for chunk in body.chunks():
+            size += len(chunk)
+            if fd is None and limit and size > limit:
+                fd, req._body_path = tempfile.mkstemp(prefix="body-", dir=rt.config.http_body_disk_path)
+                os.write(fd, b"".join(chunks))
+                chunks = []
+            if fd is None:
+                chunks.append(chunk)
+            else:
+                os.write(fd, chunk)
+    finally:
+        if fd is not None:
+            os.close(fd)
+    req._body = b"".join(chunks)
 
 
 async def _hook(rt: Runtime, callback: model.Callback, *args) -> bool:

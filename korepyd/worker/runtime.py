@@ -82,8 +82,11 @@ class Runtime:
     def resolve(self, name: str):
         return app.resolve(self.modules, name)
 
-    def resolve_filemap_roots(self) -> None:
-        """Real paths of the filemap directories, once, after privsep."""
+    def prepare_paths(self) -> None:
+        """After privsep: real paths of the filemap directories, and the body
+        offload directory (mode 0700), as the worker sees them."""
+        if self.config.http_body_disk_offload:
+            os.makedirs(self.config.http_body_disk_path, mode=0o700, exist_ok=True)
         for domain in self.config.domains:
             for item in domain.routes:
                 if isinstance(item, model.Filemap):

@@ -24,6 +24,8 @@ server main {{
 }}
 workers 1
 http_body_max 1024
+http_body_disk_offload 200
+http_body_disk_path bodies
 http_header_timeout 2
 http_keepalive_time 5
 worker_max_connections 1000
@@ -102,6 +104,15 @@ domain * {{
     route /freed {{
         handler freed
     }}
+    route /form {{
+        handler form
+        methods post
+        validate post title v_word
+    }}
+    route /stored {{
+        handler stored
+        methods post
+    }}
     filemap /files/ public
     filemap /secure/ public by_cookie
     accesslog access.log
@@ -163,6 +174,21 @@ def upload_free(req):
 
 def freed(req):
     req.response(200, str(len(FREED)).encode())
+
+def form(req):
+    req.populate_multi()
+    upload = req.file_lookup("upload")
+    n, data = upload.read(1 << 20) if upload else (0, b"")
+    req.response(200, json.dumps({"title": req.argument("title"), "secret": req.argument("secret"),
+                                  "file": upload and upload.filename, "size": n}).encode())
+
+def stored(req):
+    import os
+    where = req.body_path
+    on_disk = where is not None and os.path.exists(where)
+    first = req.body_read(5)[1]
+    req.response(200, json.dumps({"on_disk": on_disk, "size": len(req.body), "first": first.decode(),
+                                  "digest": req.body_digest.hex()}).encode())
 
 def inject(req):
     req.populate_get()
@@ -432,3 +458,27 @@ def test_byte_ranges(site):
     assert ranged("bytes=10-19") == (206, f"bytes 10-19/{len(data)}", data[10:20])
     assert ranged("bytes=-5") == (206, f"bytes {len(data) - 5}-{len(data) - 1}/{len(data)}", data[-5:])
     assert ranged(f"bytes={len(data)}-")[:2] == (416, f"bytes */{len(data)}")
+
+
+def test_multipart_fields_are_validated_and_files_found(site):
+    body = (b"--B0undary\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhello\r\n"
+            b"--B0undary\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nundeclared\r\n"
+            b"--B0undary\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"f.bin\"\r\n\r\n"
+            b"\x00\x01\x02\r\n--B0undary--\r\n")
+    status, answer = site.get("/form", method="POST", body=body,
+                              headers={"Content-Type": "multipart/form-data; boundary=B0undary"})
+    assert status == 200
+    assert json.loads(answer) == {"title": "hello", "secret": None, "file": "f.bin", "size": 3}
+
+
+@pytest.mark.parametrize("size, on_disk", [(150, False), (900, True)])
+def test_large_bodies_go_to_a_file_and_are_removed(site, size, on_disk):
+    import hashlib
+
+    body = bytes(range(97, 123)) * (size // 26) + b"z" * (size % 26)
+    status, answer = site.get("/stored", method="POST", body=body)
+    assert status == 200
+    assert json.loads(answer) == {"on_disk": on_disk, "size": size, "first": "abcde",
+                                  "digest": hashlib.sha256(body).hexdigest()}
+    assert list((site.dir / "bodies").iterdir()) == []
+    assert (site.dir / "bodies").stat().st_mode & 0o777 == 0o700
