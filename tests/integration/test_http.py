@@ -482,3 +482,57 @@ def test_large_bodies_go_to_a_file_and_are_removed(site, size, on_disk):
                                   "digest": hashlib.sha256(body).hexdigest()}
     assert list((site.dir / "bodies").iterdir()) == []
     assert (site.dir / "bodies").stat().st_mode & 0o777 == 0o700
+
+
+LIMITED = """
+python_import app.py
+server main {{
+    bind 127.0.0.1 {port}
+    tls no
+}}
+workers 1
+http_request_limit 1
+http_pretty_error yes
+domain * {{
+    attach main
+    route /slow {{
+        handler slow
+    }}
+    route /teapot {{
+        handler teapot
+    }}
+}}
+"""
+
+LIMITED_APP = """
+import kore
+
+async def slow(req):
+    await kore.suspend(1500)
+    req.response(200, b"done")
+
+def teapot(req):
+    req.response(418, b"short and stout")
+"""
+
+
+def test_request_limit_and_pretty_errors(tmp_path):
+    import threading
+
+    port = write_site(tmp_path, LIMITED, LIMITED_APP)
+    daemon = Daemon(tmp_path, port)
+    try:
+        daemon.wait_ready("/teapot")
+        status, page = daemon.get("/missing")
+        assert status == 404 and page.startswith(b"<html>") and b"<h1>404 Not Found</h1>" in page
+        assert daemon.get("/teapot") == (418, b"short and stout")  # a body of its own is kept (Kore corrupts it)
+        first = {}
+        slow = threading.Thread(target=lambda: first.update(r=daemon.get("/slow")))
+        slow.start()
+        time.sleep(0.5)
+        status, page = daemon.get("/teapot")
+        assert status == 503 and b"503 Service Unavailable" in page
+        slow.join(10)
+        assert first["r"] == (200, b"done")
+    finally:
+        daemon.stop()

@@ -1,0 +1,31 @@
+"""Response heads (pure): Kore's header order, keep-alive, HSTS on TLS only."""
+
+from korepyd.http.response import HeadPolicy, head_headers, pretty_error, reason
+
+POLICY = HeadPolicy(b"korepyd (test)", keepalive=20, hsts=31536000)
+
+
+def test_kore_header_order_and_keep_alive():
+    headers = head_headers(POLICY, [("X-A", "1")], keep_alive=True, tls=False, length=5, date=b"D")
+    assert headers == [(b"server", b"korepyd (test)"), (b"date", b"D"), (b"connection", b"keep-alive"),
+                       (b"keep-alive", b"timeout=20"), (b"X-A", b"1"), (b"content-length", b"5")]
+
+
+def test_hsts_only_on_tls_and_only_when_enabled():
+    tls = head_headers(POLICY, [], keep_alive=False, tls=True, length=0, date=b"D")
+    assert (b"strict-transport-security", b"max-age=31536000; includeSubDomains") in tls
+    assert not any(n == b"strict-transport-security"
+                   for n, _ in head_headers(POLICY, [], keep_alive=False, tls=False, length=0, date=b"D"))
+    off = HeadPolicy(b"s", keepalive=20, hsts=0)
+    assert not any(n == b"strict-transport-security"
+                   for n, _ in head_headers(off, [], keep_alive=False, tls=True, length=0, date=b"D"))
+
+
+def test_no_content_length_when_none():
+    headers = head_headers(POLICY, [], keep_alive=False, tls=False, length=None, date=b"D")
+    assert headers[-1] == (b"connection", b"close")
+
+
+def test_reason_phrases_and_pretty_page():
+    assert (reason(200), reason(418), reason(599)) == (b"OK", b"I'm a Teapot", b"Unknown")
+    assert pretty_error(404) == b"<html>\n<head>\n\t<title>404 Not Found</title></head>\n<body>\n\t<h1>404 Not Found</h1>\n</body>\n</html>\n"
