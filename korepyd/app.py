@@ -10,6 +10,15 @@ python_module_import() and kore_module_getsym()).
   loaded module in load order; the first module that has it wins.
 
 The `kore` module the app imports is installed here and nowhere else.
+
+A Kore 4.x app (`korepyd app.py [args]`, or a package directory) configures
+itself in code: configure_app() imports it while the `kore` configuration
+API is live, calls koreapp.configure(args), reads the configuration file
+it names (kore.config.file, or -c) on top, and builds the Config. Workers
+import the app again with that API inert (their configuration comes from
+the parent) and find the app's callables by the names configure_app()
+gave them, so a route handler must be reachable as `func` or `obj.method`
+from the app's module, as Kore requires of any name.
 """
 
 from __future__ import annotations
@@ -22,7 +31,8 @@ from types import ModuleType
 
 from korepyd import kore
 from korepyd.config import model
-from korepyd.errors import AppLoadError, Diagnostic
+from korepyd.errors import AppLoadError, ConfigError, Diagnostic
+from korepyd.kore import _state
 
 
 def install_kore() -> None:
@@ -109,3 +119,74 @@ def check(config: model.Config, modules: list[ModuleType]) -> list[Diagnostic]:
         if resolve(modules, callback.name) is None:
             found.append(Diagnostic("error", message, callback.pos))
     return found
+
+
+def kore_name(fn, modules: list[ModuleType]) -> str:
+    """The Kore name (`func` or `obj.method`) of a callable in `modules`."""
+    target = getattr(fn, "__self__", None)
+    for module in modules:
+        for attr, value in vars(module).items():
+            if value is fn:
+                return attr
+            if target is not None and value is target and getattr(value, fn.__name__, None) == fn:
+                return f"{attr}.{fn.__name__}"
+    where = getattr(fn, "__qualname__", repr(fn))
+    raise AppLoadError(f"{where}: a handler must be a module-level function or a method of a module-level "
+                       "object of the app (Kore finds callables by name), so that every worker finds it")
+
+
+def koreapp_hook(modules: list[ModuleType], *names: str):
+    """The first of `names` that exists (`koreapp.configure`, then legacy names)."""
+    for name in names:
+        found = resolve(modules, name)
+        if found is not None:
+            return found
+    return None
+
+
+def configure_app(path: str, args: list[str], conf: str | None, *, strict: bool = False):
+    """Import a Kore 4.x app, run its configure(args), read its configuration
+    file on top, and return the Loaded configuration and the app module."""
+    from korepyd.config import Builder, build_loaded
+    from korepyd.config.code import CodeConfig, ConfigApiError
+
+    install_kore()
+    modules: list[ModuleType] = []
+    builder = Builder.for_files()
+    _state.code = CodeConfig(builder, lambda fn: kore_name(fn, modules))
+    _state.phase = _state.CONFIGURING
+    try:
+        module = import_app(path)
+        modules.append(module)
+        if os.path.isdir(path):
+            os.chdir(path)  # Kore runs a package app from its directory
+        configure = koreapp_hook(modules, "koreapp.configure")
+        if configure is not None:
+            configure(["korepyd", *args])
+        conf = conf or builder.settings.get("file")
+        if conf:
+            builder.feed_file(conf)
+        _state.code.install_routes()
+        builder.settings.setdefault("deployment", "dev")  # Kore 4.2: Python apps default to dev
+    except ConfigApiError as exc:
+        raise ConfigError([Diagnostic("error", f"{path}: {exc}")]) from None
+    except AppLoadError:
+        raise
+    except Exception as exc:
+        raise AppLoadError(f"{path}: failed to configure your application: {_app_error(exc)}") from exc
+    finally:
+        _state.phase, _state.code = _state.PARENT, None
+    return build_loaded(builder, strict=strict), module
+
+
+def replay_app(path: str) -> ModuleType:
+    """A worker's import of a 4.x app: configuration calls do nothing."""
+    install_kore()
+    _state.phase = _state.REPLAYING
+    try:
+        module = import_app(path)
+    finally:
+        _state.phase = _state.PARENT
+    if os.path.isdir(path):
+        os.chdir(path)
+    return module

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print("korepyd: give a configuration (-c kore.conf) or an app (korepyd app.py)", file=sys.stderr)
         return ExitCode.USAGE
     try:
-        loaded = check(opts)
+        loaded, modules = check(opts)
     except KorepydError as exc:
         _report(exc)
         return exc.exit_code
@@ -88,31 +88,44 @@ def main(argv: list[str] | None = None) -> int:
     from korepyd import supervisor
 
     def reload_config():
-        return check(opts).config
+        return check(opts)[0].config
+
+    if not opts.app:  # a config-style app's parent hook (a 4.x app has configure(), already called)
+        hook = app.koreapp_hook(modules, "kore_parent_configure")
+        if hook is not None:
+            hook(["korepyd", *opts.args])
 
     daemonize = opts.daemonize or loaded.config.deployment == "production"
-    overrides = supervisor.Options(opts.skip_chroot, opts.skip_runas, opts.quiet, daemonize)
+    overrides = supervisor.Options(opts.skip_chroot, opts.skip_runas, opts.quiet, daemonize, opts.app,
+                                   tuple(opts.args))
     try:
         return supervisor.run(loaded.config, overrides, reload_config)
     except KorepydError as exc:
         print(f"korepyd: {exc}", file=sys.stderr)
         return exc.exit_code
+    finally:
+        cleanup = app.koreapp_hook(modules, "koreapp.cleanup", "kore_parent_teardown")
+        if cleanup is not None:
+            cleanup()
 
 
-def check(opts: Options) -> Loaded:
-    """Load the configuration and the app it names; raise on any error."""
+def check(opts: Options) -> tuple[Loaded, list]:
+    """Load the configuration and the app it names; raise on any error.
+    Returns the configuration and the app's modules."""
     if opts.app:
-        app.import_app(opts.app)
-    if opts.conf is None:
-        raise ConfigError([Diagnostic("error", "Kore 4.x apps without a configuration file are not "
-                                               "supported yet: give one with -c")])
-    loaded = load(opts.conf, strict=opts.strict)
+        loaded, module = app.configure_app(opts.app, list(opts.args), opts.conf, strict=opts.strict)
+        app_modules = [module]
+    else:
+        loaded, app_modules = load(opts.conf, strict=opts.strict), []
     modules, problems = app.load_modules(loaded.config)
-    problems += app.check(loaded.config, modules)
+    problems += app.check(loaded.config, app_modules + modules)
+    if not loaded.config.servers:
+        problems.append(Diagnostic("error", "no server is configured: nothing to listen on (add a server block "
+                                            "with a bind line, or call kore.server() in the app)"))
     if problems:
         raise ConfigError(list(loaded.warnings) + problems)
     _print(loaded.warnings)
-    return loaded
+    return loaded, app_modules + modules
 
 
 def _report(exc: KorepydError) -> None:

@@ -19,13 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from korepyd.config import files, source
-from korepyd.config.build import Builder, Problem
+from korepyd.config.build import Builder
 from korepyd.config.finish import finish
 from korepyd.config.model import Config
-from korepyd.config.syntax import Line
 from korepyd.errors import ConfigError, Diagnostic
 
-__all__ = ["Config", "Loaded", "load", "loads"]
+__all__ = ["Builder", "Config", "Loaded", "build_loaded", "load", "loads"]
 
 
 @dataclass(frozen=True)
@@ -59,10 +58,15 @@ def loads(data: bytes | str, file: str = "<config>", *, env: Mapping[str, str] |
     """Like load(), for configuration text already in memory."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    builder = Builder(os.environ if env is None else env, _read_include)
+    builder = Builder.for_files(env)
     lines, diagnostics = source.lines_from_bytes(data, file)
     builder.diagnostics.extend(diagnostics)
     builder.feed(lines)
+    return build_loaded(builder, strict=strict, check_files=check_files)
+
+
+def build_loaded(builder: Builder, *, strict: bool = False, check_files: bool = True) -> Loaded:
+    """Finish what `builder` was fed (a file, code, or both) into a Loaded."""
     config = finish(builder)
     if check_files:
         builder.diagnostics.extend(files.check(builder.paths, config))
@@ -85,11 +89,3 @@ def _in_file_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
         return (files[d.pos.file], d.pos.line, d.pos.column) if d.pos else (-1, 0, 0)
 
     return sorted(diagnostics, key=key)
-
-
-def _read_include(path: str, line: Line) -> tuple[list[Line], list[Diagnostic]]:
-    try:
-        data = source.read_path(path)
-    except OSError as exc:
-        raise Problem(f"failed to open include '{path}': {exc.strerror or exc}", line.args[0]) from None
-    return source.lines_from_bytes(data, path)

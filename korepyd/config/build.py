@@ -102,6 +102,36 @@ class Builder:
         self._includes: list[str] = []
         self._texts: dict[tuple[str, int], str] = {}  # (file, line) -> text, for late diagnostics
 
+    @classmethod
+    def for_files(cls, env: Mapping[str, str] | None = None) -> Builder:
+        """A builder that reads included files from disk."""
+        import os
+
+        from korepyd.config import source
+
+        def read_lines(path: str, line: Line):
+            try:
+                data = source.read_path(path)
+            except OSError as exc:
+                raise Problem(f"failed to open include '{path}': {exc.strerror or exc}", line.args[0]) from None
+            return source.lines_from_bytes(data, path)
+
+        return cls(os.environ if env is None else env, read_lines)
+
+    def feed_file(self, path: str) -> None:
+        """Read a whole configuration file into this builder (after code)."""
+        from korepyd.config import source
+
+        try:
+            data = source.read_path(path)
+        except OSError as exc:
+            self.diagnostics.append(Diagnostic("error", f"configuration given cannot be opened: {path}: "
+                                                        f"{exc.strerror or exc}"))
+            return
+        lines, found = source.lines_from_bytes(data, path)
+        self.diagnostics.extend(found)
+        self.feed(lines)
+
     # -- diagnostics -----------------------------------------------------
 
     def report(self, severity: str, message: str, line: Line, word: Word | None = None) -> None:

@@ -17,7 +17,7 @@ import trio
 
 from korepyd import app, kore, log, privsep
 from korepyd.channel import read_message_blocking
-from korepyd.errors import ExitCode
+from korepyd.errors import AppLoadError, ExitCode
 from korepyd.ipc import MsgId
 from korepyd.worker import serve
 from korepyd.worker.boot import Boot
@@ -36,7 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     log.setup(f"wrk {boot.worker_id}", quiet=boot.quiet, logfile=config.logfile)
     _signals()
     os.chdir(boot.cwd)
+    try:
+        app_modules = [app.replay_app(boot.app)] if boot.app else []
+    except AppLoadError as exc:
+        log.error(str(exc))
+        return ExitCode.APP_LOAD_ERROR
     modules, problems = app.load_modules(config)
+    modules = app_modules + modules
     problems += app.check(config, modules)
     for problem in problems:
         log.error(problem.headline())
@@ -55,12 +61,22 @@ def main(argv: list[str] | None = None) -> int:
     rt.prepare_paths()
     log.info(started)
     try:
+        _call(app.koreapp_hook(modules, "koreapp.workerstart", "kore_worker_configure"))
         app.call_onload(config, modules, kore.MODULE_LOAD)
     except Exception:
-        log.exception("onload failed")
+        log.exception("the app failed to start in this worker (workerstart or onload)")
         return ExitCode.APP_LOAD_ERROR
     trio.run(serve.run, rt, boot, ipc, pending)
+    try:
+        _call(app.koreapp_hook(modules, "koreapp.workerstop", "kore_worker_teardown"))
+    except Exception:
+        log.exception("workerstop failed")
     return ExitCode.OK
+
+
+def _call(hook) -> None:
+    if hook is not None:
+        hook()
 
 
 def _signals() -> None:

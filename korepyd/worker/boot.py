@@ -32,3 +32,4 @@ class Boot:
     skip_chroot: bool = False
     skip_runas: bool = False
     quiet: bool = False
+    app: str | None = None      # a Kore 4.x app to import (its configuration is `config`)

@@ -271,7 +271,7 @@ def test_worker_that_cannot_start_stops_the_server_with_a_reason(tmp_path):
     daemon = Daemon(tmp_path, port)
     assert daemon.proc.wait(30) != 0
     log = daemon.log()
-    assert "onload failed" in log and "RuntimeError: no database" in log
+    assert "the app failed to start in this worker" in log and "RuntimeError: no database" in log
     assert "failed to start" in log
     assert log.count("started (#") <= 2  # no restart loop
 
