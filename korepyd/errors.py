@@ -24,6 +24,7 @@ class ExitCode(enum.IntEnum):
 
     OK = 0
     CONFIG = 1          # the configuration (or the app it names) is invalid
+    FATAL = 1           # kore.fatalx(): the app stopped the server (Kore's exit status 1)
     USAGE = 2           # bad command line
     BOOT_ERROR = 3      # could not start: port in use, permission denied, ...
     APP_LOAD_ERROR = 4  # the Python app failed to import

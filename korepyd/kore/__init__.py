@@ -3,13 +3,28 @@
 korepyd.app installs this package as sys.modules["kore"] before it imports
 an application, so `import kore` works only inside korepyd processes, as in
 Kore. Every name is re-exported from an underscore module; this file holds
-no logic. So far: Kore's constants, kore.log, kore.suspend, and the
-configuration API of Kore 4.x apps (kore.config, kore.server, kore.domain,
-kore.route, kore.privsep); the rest follows with the worker runtime.
+no logic. So far: Kore's constants, the configuration API of Kore 4.x
+apps (kore.config, server, domain, route, privsep), the coroutine runtime
+(suspend, task_*, timer, lock, queue, gather, coro*) and the process
+functions (log, worker, time, app, shutdown, fatal, fatalx, tracer,
+setname, sendobj, prerequest). proc, socket_wrap, httpclient, websockets
+and PostgreSQL follow.
 """
 
 from korepyd.kore._config import config  # noqa: F401
 from korepyd.kore._constants import *  # noqa: F401,F403
 from korepyd.kore._log import log  # noqa: F401
+from korepyd.kore._process import app, fatal, fatalx, prerequest, sendobj, setname, shutdown, time, tracer, worker  # noqa: F401
 from korepyd.kore._setup import domain, privsep, route, server  # noqa: F401
-from korepyd.kore._tasks import suspend  # noqa: F401
+from korepyd.kore._tasks import (  # noqa: F401
+                                   coroname,
+                                   corotrace,
+                                   gather,
+                                   lock,
+                                   queue,
+                                   suspend,
+                                   task_create,
+                                   task_id,
+                                   task_kill,
+                                   timer,
+)

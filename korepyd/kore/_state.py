@@ -17,3 +17,4 @@ WORKER = "worker"
 phase = PARENT
 code = None       # the CodeConfig while CONFIGURING
 runtime = None    # the worker's Runtime while WORKER
+pending_prerequest = []   # kore.prerequest() hooks registered before the worker runs

@@ -261,6 +261,11 @@ class Supervisor:
             elif msg.id == MsgId.SHUTDOWN:
                 log.info(f"worker {child.worker_id} asked the server to stop")
                 self.request_stop()
+            elif msg.id == MsgId.FATALX:
+                reason = msg.payload.decode("utf-8", "replace")
+                log.error(f"worker {child.worker_id} stopped the server: {reason}")
+                self.exit_code = ExitCode.FATAL
+                self.request_stop()
             else:
                 await self._relay(child, msg)
 

@@ -19,6 +19,7 @@ from korepyd import app, kore, log, privsep
 from korepyd.channel import read_message_blocking
 from korepyd.errors import AppLoadError, ExitCode
 from korepyd.ipc import MsgId
+from korepyd.kore import _state
 from korepyd.worker import serve
 from korepyd.worker.boot import Boot
 from korepyd.worker.runtime import Runtime
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         return ExitCode.APP_LOAD_ERROR
     rt = Runtime.build(boot.worker_id, config, modules)
+    _state.runtime, _state.phase = rt, _state.WORKER
+    rt.prerequest.extend(_state.pending_prerequest)
     overrides = privsep.overrides_for(config, boot.skip_chroot, boot.skip_runas)
     try:
         plan = privsep.plan(config, "worker", overrides, cwd=boot.cwd, euid=os.geteuid(),

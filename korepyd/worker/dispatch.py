@@ -101,6 +101,9 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
             return await reply.send(status, headers, keep=keep)
         if isinstance(route, model.Filemap):
             return await _serve_file(rt, reply, route, head, keep)
+        for hook in rt.prerequest:
+            if not await _hook(rt, hook, req):
+                return await reply.send_request(req, default=403, keep=keep)
         status, user_headers, payload = await _run_handler(rt, route, req, match.captures)
         return await reply.send(status, user_headers, payload, keep=keep and status < 500)
     finally:
@@ -132,16 +135,18 @@ async def _receive_body(rt: Runtime, req: HttpRequest, body) -> None:
     req._body = b"".join(chunks)
 
 
-async def _hook(rt: Runtime, callback: model.Callback, *args) -> bool:
-    """Run a route hook; False if it failed or refused the request."""
+async def _hook(rt: Runtime, callback, *args) -> bool:
+    """Run a route hook (a Callback) or a prerequest hook (a callable);
+    False if it failed or refused the request."""
+    fn = rt.resolve(callback.name) if isinstance(callback, model.Callback) else callback
     try:
-        result = rt.resolve(callback.name)(*args)
+        result = fn(*args)
         if inspect.isawaitable(result):
             result = await result
     except trio.Cancelled:
         raise
     except Exception:
-        log.exception(f"route hook '{callback.name}' raised an exception")
+        rt.tasks.report(f"hook {getattr(fn, '__qualname__', fn)!r}")
         return False
     return result is not False and result != RESULT_ERROR
 
@@ -175,7 +180,7 @@ async def _run_handler(rt: Runtime, route: model.Route, req: HttpRequest, captur
     except trio.Cancelled:
         raise
     except Exception:
-        log.exception(f"{where} raised an exception")
+        rt.tasks.report(where)
         if req.status is None:
             return 500, [], b""
     for warning in req.warnings:

@@ -8,6 +8,7 @@ database pools here).
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -21,6 +22,7 @@ from korepyd.http.connection import Limits
 from korepyd.http.filemap import BUILTIN_TYPES
 from korepyd.http.response import HeadPolicy, http_date
 from korepyd.http.router import Router
+from korepyd.worker.tasks import Tasks
 
 STOP_GRACE = 10.0  # seconds in-flight requests get to finish on a graceful stop
 
@@ -46,6 +48,8 @@ class Runtime:
     authentications: dict[str, model.Authentication] = field(default_factory=dict)
     _date: tuple[int, bytes] = (0, b"")
     access_lines: dict[str, list[str]] = field(default_factory=dict)   # accesslog path -> lines to send
+    tasks: Tasks = field(default_factory=Tasks)
+    prerequest: list = field(default_factory=list)     # kore.prerequest hooks
 
     @classmethod
     def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:
@@ -78,6 +82,25 @@ class Runtime:
         self.access_lines.setdefault(path, []).append(accesslog.line(
             addr=addr, method=head.method, target=head.target, version=head.http_version.decode(), status=status,
             length=length, referer=head.header("referer"), agent=head.header("user-agent")))
+
+    def post(self, msg) -> None:
+        """Send a message to the parent without waiting (from sync code)."""
+        self.tasks.spawn(self.channel_send, msg)
+
+    async def channel_send(self, msg) -> None:
+        await self.channel.send(msg)
+
+    async def deliver_object(self, data: bytes) -> None:
+        """kore.sendobj arrived: koreapp.onmsg(obj), if the app has it."""
+        onmsg = app.resolve(self.modules, "koreapp.onmsg")
+        if onmsg is None:
+            return
+        try:
+            result = onmsg(pickle.loads(data))
+            if hasattr(result, "__await__"):
+                await result
+        except Exception:
+            self.tasks.report("koreapp.onmsg")
 
     def resolve(self, name: str):
         return app.resolve(self.modules, name)

@@ -35,6 +35,7 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
     slots = trio.Semaphore(rt.config.worker_max_connections)
     async with trio.open_nursery() as nursery:
         rt.nursery = nursery
+        rt.tasks.start(nursery)
         nursery.start_soon(_messages, rt)
         nursery.start_soon(_signals, rt)
         nursery.start_soon(_flush_access_log, rt)
@@ -102,6 +103,8 @@ async def _messages(rt: Runtime) -> None:
             rt.begin_stop()
             if msg is None:
                 return
+        elif msg.id == MsgId.PYTHON_SEND_OBJ:
+            rt.tasks.spawn(rt.deliver_object, msg.payload)
 
 
 async def _signals(rt: Runtime) -> None:

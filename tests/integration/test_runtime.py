@@ -1,0 +1,184 @@
+"""The kore coroutine runtime and process functions through the daemon:
+tasks, timers, task_kill, sendobj/onmsg across workers, tracer,
+prerequest, shutdown and fatalx, in a Kore 4.x app."""
+
+import json
+import time
+
+import pytest
+
+from tests.integration.daemon import Daemon, free_port
+
+APP = '''
+import json
+import os
+import kore
+
+RECEIVED = []
+TRACED = []
+TICKS = [0]
+KILLED = []
+
+
+class App:
+    def configure(self, args):
+        kore.config.workers = int(args[2])
+        kore.server(ip="127.0.0.1", port=args[1], tls=False)
+        d = kore.domain("*")
+        for path, fn in (("/gather", self.gather), ("/ticks", self.ticks), ("/task", self.task),
+                         ("/kill", self.kill), ("/killed", self.killed), ("/send", self.send),
+                         ("/received", self.received), ("/fail", self.fail), ("/traced", self.traced),
+                         ("/tagged", self.tagged), ("/stop", self.stop), ("/fatal", self.fatal)):
+            d.route(path, fn, methods=["get"])
+
+    def workerstart(self):
+        kore.timer(self.tick, 20, 0)
+        kore.tracer(self.trace)
+
+    def tick(self):
+        TICKS[0] += 1
+
+    def trace(self, kind, value, tb):
+        TRACED.append(repr(value))
+
+    def onmsg(self, obj):
+        RECEIVED.append(obj)
+
+    async def gather(self, req):
+        async def after(ms, value):
+            await kore.suspend(ms)
+            if value == "error":
+                raise KeyError("k3")
+            return value
+        results = await kore.gather(after(60, 1), after(20, 2), after(40, "error"))
+        req.response(200, json.dumps([repr(r) for r in results]).encode())
+
+    def ticks(self, req):
+        req.response(200, str(TICKS[0]).encode())
+
+    async def task(self, req):
+        q = kore.queue()
+        async def producer():
+            await kore.suspend(10)
+            q.push(kore.task_id())
+        tid = kore.task_create(producer())
+        got = await q.pop()
+        req.response(200, json.dumps({"created": tid, "ran_as": got, "mine": kore.task_id()}).encode())
+
+    async def kill(self, req):
+        async def forever():
+            try:
+                await kore.suspend(60000)
+            finally:
+                KILLED.append(True)
+        tid = kore.task_create(forever())
+        await kore.suspend(10)
+        req.response(200, str(kore.task_kill(tid)).encode())
+
+    def killed(self, req):
+        req.response(200, str(len(KILLED)).encode())
+
+    def send(self, req):
+        kore.sendobj({"from": kore.worker()})
+        req.response(200, str(kore.worker()).encode())
+
+    def received(self, req):
+        req.response(200, json.dumps({"worker": kore.worker(), "got": RECEIVED}).encode())
+
+    def fail(self, req):
+        raise ValueError("traced failure")
+
+    def traced(self, req):
+        req.response(200, json.dumps(TRACED).encode())
+
+    def tagged(self, req):
+        req.response(200, req.tag.encode())
+
+    def stop(self, req):
+        kore.shutdown()
+        req.response(200, b"stopping")
+
+    def fatal(self, req):
+        kore.fatalx("the app gave up")
+        req.response(200, b"fatal")
+
+
+koreapp = App()
+
+
+@kore.prerequest
+def tag(req):
+    req.tag = "tagged by prerequest"
+'''
+
+
+def start(tmp_path, workers=1) -> Daemon:
+    (tmp_path / "app.py").write_text(APP)
+    port = free_port()
+    daemon = Daemon(tmp_path, port, command=("app.py", str(port), str(workers)))
+    daemon.wait_ready("/ticks")
+    return daemon
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    daemon = start(tmp_path_factory.mktemp("runtime"))
+    yield daemon
+    daemon.stop()
+
+
+def test_gather_in_completion_order(runtime):
+    assert json.loads(runtime.get("/gather")[1]) == ["2", "KeyError('k3')", "1"]
+
+
+def test_timer_from_workerstart_ticks(runtime):
+    first = int(runtime.get("/ticks")[1])
+    time.sleep(0.3)
+    assert int(runtime.get("/ticks")[1]) >= first + 5
+
+
+def test_task_create_queue_and_task_ids(runtime):
+    result = json.loads(runtime.get("/task")[1])
+    assert result["created"] == result["ran_as"] != result["mine"]
+
+
+def test_task_kill_runs_finally(runtime):
+    assert runtime.get("/kill") == (200, b"True")
+    assert runtime.get("/killed") == (200, b"1")
+
+
+def test_tracer_receives_handler_exceptions(runtime):
+    assert runtime.get("/fail")[0] == 500
+    assert json.loads(runtime.get("/traced")[1]) == ["ValueError('traced failure')"]
+
+
+def test_prerequest_hook_runs_before_the_handler(runtime):
+    assert runtime.get("/tagged") == (200, b"tagged by prerequest")
+
+
+def test_sendobj_reaches_every_worker_once(tmp_path):
+    daemon = start(tmp_path, workers=2)
+    try:
+        sender = int(daemon.get("/send")[1])
+        seen = {}
+        deadline = time.monotonic() + 10
+        while len(seen) < 2:
+            assert time.monotonic() < deadline, seen
+            answer = json.loads(daemon.get("/received")[1])
+            seen[answer["worker"]] = answer["got"]
+        assert seen == {1: [{"from": sender}], 2: [{"from": sender}]}
+    finally:
+        daemon.stop()
+
+
+def test_shutdown_from_a_worker_stops_cleanly(tmp_path):
+    daemon = start(tmp_path)
+    assert daemon.get("/stop") == (200, b"stopping")
+    assert daemon.proc.wait(20) == 0
+
+
+def test_fatalx_stops_the_server_with_status_1(tmp_path):
+    daemon = start(tmp_path)
+    daemon.get("/fatal")
+    assert daemon.proc.wait(20) == 1
+    assert "the app gave up" in daemon.log()
