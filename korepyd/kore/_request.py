@@ -28,7 +28,8 @@ class HttpRequest:
     """One HTTP request, as a Kore app sees it."""
 
     def __init__(self, *, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes,
-                 tls: bool, route=None, check: Callable[[str, object, object], bool] | None = None):
+                 tls: bool, route=None, check: Callable[[str, object, object], bool] | None = None,
+                 connection=None):
         self._method = method                  # lower case
         self._path = path
         self._query = query
@@ -37,6 +38,7 @@ class HttpRequest:
         self._body_path: str | None = None     # set when the body was offloaded to a file
         self._body_offset = 0
         self._files: list[HttpFile] = []
+        self._connection = connection
         self._tls = tls
         self._route = route
         self._check = check
@@ -100,7 +102,7 @@ class HttpRequest:
 
     @property
     def connection(self):
-        return None
+        return self._connection
 
     # -- headers ---------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import trio
 
 from korepyd import log
 from korepyd.http.connection import NEED_DATA, BodyData, EndOfRequest, HttpConnection, Reject, RequestHead
+from korepyd.kore._connection import connection as kore_connection
 from korepyd.worker import dispatch
 from korepyd.worker.runtime import Runtime
 
@@ -35,6 +36,7 @@ class _Close(Exception):
 
 async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tls: bool) -> None:
     http = HttpConnection(rt.limits)
+    client = kore_connection(stream)
     first = True
     try:
         while True:
@@ -42,7 +44,8 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
                 head = await _read_head(rt, http, stream, first)
                 if head is None:
                     return
-                keep = await dispatch.handle(rt, http, stream, head, server, tls, BodyReader(rt, http, stream, head))
+                keep = await dispatch.handle(rt, http, stream, head, server, tls, BodyReader(rt, http, stream, head),
+                                             client)
             except _Close as close:
                 if close.status is not None:
                     await dispatch.send_error(rt, http, stream, close.status, tls)

@@ -46,10 +46,12 @@ SEND_SIZE = 65536
 
 
 async def handle(rt: Runtime, http: HttpConnection, stream, head: RequestHead, server: str, tls: bool,
-                 body) -> bool:
+                 body, client) -> bool:
     """Answer one request; return whether the connection may be kept.
-    `body` is the connection's BodyReader for this request."""
+    `body` is the connection's BodyReader for this request, `client` its
+    kore.connection."""
     reply = _Reply(rt, http, stream, tls, head.method == "head")
+    reply.connection = client
     router = rt.routers.get(server)
     domain = router.domain(head.header("host") or "") if router else None
     try:
@@ -80,7 +82,7 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
                   tls: bool) -> bool:
     route = match.route
     req = HttpRequest(method=head.method, path=head.path, query=head.query, headers=head.headers, body=b"",
-                      tls=tls, route=route, check=rt.validators.check)
+                      tls=tls, route=route, check=rt.validators.check, connection=reply.connection)
     try:
         if isinstance(route, model.Route) and route.on_headers:
             if not await _hook(rt, route.on_headers, req, *match.captures):
@@ -105,7 +107,8 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
             if not await _hook(rt, hook, req):
                 return await reply.send_request(req, default=403, keep=keep)
         status, user_headers, payload = await _run_handler(rt, route, req, match.captures)
-        return await reply.send(status, user_headers, payload, keep=keep and status < 500)
+        keep = keep and status < 500 and not reply.connection.closing
+        return await reply.send(status, user_headers, payload, keep=keep)
     finally:
         if isinstance(route, model.Route) and route.on_free:
             await _hook(rt, route.on_free, req)
@@ -236,6 +239,7 @@ class _Reply:
         self.rt, self.http, self.stream, self.tls, self.head = rt, http, stream, tls, head
         self.status: int | None = None   # what was sent, for the access log
         self.length = 0
+        self.connection = None           # the kore.connection of the request
 
     async def send_request(self, req: HttpRequest, *, default: int, keep: bool) -> bool:
         """What a hook or validator recorded on `req`, else `default`."""

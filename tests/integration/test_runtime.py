@@ -28,7 +28,9 @@ class App:
         for path, fn in (("/gather", self.gather), ("/ticks", self.ticks), ("/task", self.task),
                          ("/kill", self.kill), ("/killed", self.killed), ("/send", self.send),
                          ("/received", self.received), ("/fail", self.fail), ("/traced", self.traced),
-                         ("/tagged", self.tagged), ("/stop", self.stop), ("/fatal", self.fatal)):
+                         ("/tagged", self.tagged), ("/stop", self.stop), ("/fatal", self.fatal),
+                         ("/proc", self.proc), ("/proc-timeout", self.proc_timeout), ("/sockets", self.sockets),
+                         ("/client", self.client), ("/conn", self.conn)):
             d.route(path, fn, methods=["get"])
 
     def workerstart(self):
@@ -103,6 +105,72 @@ class App:
         req.response(200, b"fatal")
 
 
+    async def proc(self, req):
+        p = kore.proc("/bin/sh -c 'cat; echo done; exit 3'", env=["A=1"])
+        await p.send(b"hello ")
+        p.close_stdin()
+        out = b""
+        while (data := await p.recv(1024)) is not None:
+            out += data
+        req.response(200, json.dumps({"out": out.decode(), "status": await p.reap()}).encode())
+
+    async def proc_timeout(self, req):
+        p = kore.proc("/bin/sleep 5", 100)
+        try:
+            await p.recv(10)
+            outcome = "no timeout"
+        except TimeoutError as exc:
+            outcome = str(exc)
+        p.kill()
+        req.response(200, json.dumps({"outcome": outcome, "status": await p.reap()}).encode())
+
+    async def sockets(self, req):
+        import socket
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        server = kore.socket_wrap(listener)
+        client = kore.socket_wrap(socket.socket())
+        await client.connect("127.0.0.1", listener.getsockname()[1])
+        peer = await server.accept()
+        await client.send(b"ping")
+        got = await peer.recv(10)
+        try:
+            await peer.recv(10, 50)
+            timeout = "no timeout"
+        except TimeoutError as exc:
+            timeout = str(exc)
+        client.close()
+        eof = await peer.recv(10)
+        for s in (peer, server):
+            s.close()
+        req.response(200, json.dumps({"got": got.decode(), "timeout": timeout, "eof": eof}).encode())
+
+    async def client(self, req):
+        port = req.host.rsplit(":", 1)[1]
+        c = kore.httpclient(f"http://127.0.0.1:{port}/tagged")
+        status, body = await c.get()
+        status2, headers, body2 = await c.get(headers={"X-A": "b"}, return_headers=True)
+        try:
+            await c.post(headers={})
+            missing = "no error"
+        except RuntimeError as exc:
+            missing = str(exc)
+        try:
+            await kore.httpclient("http://127.0.0.1:1/").get()
+            refused = "no error"
+        except RuntimeError as exc:
+            refused = str(exc).split(":")[0]
+        req.response(200, json.dumps({"first": [status, body.decode()], "second": [status2, body2.decode()],
+                                      "server": headers["server"], "missing": missing,
+                                      "refused": refused}).encode())
+
+    def conn(self, req):
+        c = req.connection
+        req.response(200, json.dumps({"addr": c.addr, "fd": c.fd > 0, "x509": c.x509,
+                                      "same": c is req.connection}).encode())
+
+
 koreapp = App()
 
 
@@ -162,8 +230,12 @@ def test_sendobj_reaches_every_worker_once(tmp_path):
         sender = int(daemon.get("/send")[1])
         seen = {}
         deadline = time.monotonic() + 10
-        while len(seen) < 2:
+        while len(seen) < 2 or not all(seen.values()):
             assert time.monotonic() < deadline, seen
+            answer = json.loads(daemon.get("/received")[1])
+            seen[answer["worker"]] = answer["got"]
+        time.sleep(0.3)  # a duplicate would have arrived by now
+        for _ in range(20):
             answer = json.loads(daemon.get("/received")[1])
             seen[answer["worker"]] = answer["got"]
         assert seen == {1: [{"from": sender}], 2: [{"from": sender}]}
@@ -182,3 +254,36 @@ def test_fatalx_stops_the_server_with_status_1(tmp_path):
     daemon.get("/fatal")
     assert daemon.proc.wait(20) == 1
     assert "the app gave up" in daemon.log()
+
+
+def test_proc_pipes_environment_and_status(runtime):
+    assert json.loads(runtime.get("/proc")[1]) == {"out": "hello done\n", "status": 3}
+
+
+def test_proc_timeout_and_kill(runtime):
+    assert json.loads(runtime.get("/proc-timeout")[1]) == {"outcome": "timeout before process exited",
+                                                           "status": 9}
+
+
+def test_socket_wrap(runtime):
+    assert json.loads(runtime.get("/sockets")[1]) == {"got": "ping", "timeout": "timeout before operation completed",
+                                                      "eof": None}
+
+
+def test_httpclient_reuses_connections_and_reports_failures(runtime):
+    result = json.loads(runtime.get("/client")[1])
+    assert result["first"] == [200, "tagged by prerequest"] and result["second"] == result["first"]
+    assert result["server"].startswith("korepyd")
+    assert result["missing"] == "body keyword expected"
+    assert result["refused"] == "request to 'http"
+
+
+def test_request_connection(runtime):
+    assert json.loads(runtime.get("/conn")[1]) == {"addr": "127.0.0.1", "fd": True, "x509": None, "same": True}
+
+
+def test_curl_says_what_to_use_instead():
+    from korepyd import kore
+
+    with pytest.raises(NotImplementedError, match="kore.httpclient"):
+        kore.curl("http://example.com/")

@@ -1,0 +1,48 @@
+"""kore.connection: the client connection of a request (Kore:
+pyconnection in src/python.c). korepyd hands out one object per
+connection, so it can be kept and compared (Kore makes a new wrapper each
+time). Websocket sending is added by the websocket support."""
+
+from __future__ import annotations
+
+import socket as _socket
+
+
+class connection:
+    def __init__(self, stream):
+        self._stream = stream
+        self.closing = False
+
+    @property
+    def fd(self) -> int:
+        sock = getattr(self._stream, "socket", None)
+        return sock.fileno() if sock is not None else -1
+
+    @property
+    def addr(self) -> str:
+        sock = getattr(self._stream, "socket", None)
+        if sock is None or sock.family == _socket.AF_UNIX:
+            raise RuntimeError("invalid family")
+        return sock.getpeername()[0]
+
+    @property
+    def x509(self) -> bytes | None:
+        ssl_object = getattr(self._stream, "_ssl_object", None)
+        return ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+
+    @property
+    def x509dict(self) -> dict | None:
+        ssl_object = getattr(self._stream, "_ssl_object", None)
+        cert = ssl_object.getpeercert() if ssl_object is not None else None
+        if not cert:
+            return None
+        names = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
+                 "countryName": "C", "stateOrProvinceName": "ST", "localityName": "L",
+                 "emailAddress": "emailAddress"}
+        return {part: {names.get(k, k): v for rdn in cert.get(part, ()) for k, v in rdn}
+                for part in ("issuer", "subject")}
+
+    def disconnect(self) -> bool:
+        """Close the connection once the current request is answered."""
+        self.closing = True
+        return True
