@@ -15,10 +15,12 @@ A Kore 4.x app (`korepyd app.py [args]`, or a package directory) configures
 itself in code: configure_app() imports it while the `kore` configuration
 API is live, calls koreapp.configure(args), reads the configuration file
 it names (kore.config.file, or -c) on top, and builds the Config. Workers
-import the app again with that API inert (their configuration comes from
-the parent) and find the app's callables by the names configure_app()
-gave them, so a route handler must be reachable as `func` or `obj.method`
-from the app's module, as Kore requires of any name.
+are new interpreters (exec, not fork): each imports the app and runs
+configure(args) again with that API inert, so the app's own state is what
+Kore's forked workers would inherit, and finds the app's callables by the
+names configure_app() gave them; a route handler must therefore be
+reachable as `func` or `obj.method` from the app's module, as Kore
+requires of any name.
 """
 
 from __future__ import annotations
@@ -179,14 +181,23 @@ def configure_app(path: str, args: list[str], conf: str | None, *, strict: bool 
     return build_loaded(builder, strict=strict), module
 
 
-def replay_app(path: str) -> ModuleType:
-    """A worker's import of a 4.x app: configuration calls do nothing."""
+def replay_app(path: str, args: list[str]) -> ModuleType:
+    """A worker's import of a 4.x app, and its configure(args) again, with
+    the configuration calls inert: the app's own state then is what Kore's
+    forked workers inherit from the parent."""
     install_kore()
     _state.phase = _state.REPLAYING
     try:
         module = import_app(path)
+        if os.path.isdir(path):
+            os.chdir(path)
+        configure = koreapp_hook([module], "koreapp.configure")
+        if configure is not None:
+            configure(["korepyd", *args])
+    except AppLoadError:
+        raise
+    except Exception as exc:
+        raise AppLoadError(f"{path}: configure() failed in the worker: {_app_error(exc)}") from exc
     finally:
         _state.phase = _state.PARENT
-    if os.path.isdir(path):
-        os.chdir(path)
     return module

@@ -13,7 +13,7 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from korepyd import __version__, app
 from korepyd.config import Loaded, load
@@ -64,6 +64,8 @@ def parse_options(argv: list[str]) -> Options:
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse_options(sys.argv[1:] if argv is None else argv)
+    if opts.app:  # absolute now: a package app makes the parent change into its directory
+        opts = replace(opts, app=os.path.abspath(opts.app))
     if opts.conf is None and opts.app is None:
         _parser().print_usage(sys.stderr)
         print("korepyd: give a configuration (-c kore.conf) or an app (korepyd app.py)", file=sys.stderr)

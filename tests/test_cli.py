@@ -145,3 +145,9 @@ def test_kore_style_clustered_flags():
     opts = parse_options(["-frnc", "kore.conf", "app", "a1", "a2"])
     assert (opts.conf, opts.skip_runas, opts.skip_chroot) == ("kore.conf", True, True)
     assert opts.app == "app" and opts.args == ("a1", "a2")
+
+
+def test_check_a_kore4_app():
+    done = korepyd("-t", "--dump", "examples/app4/app.py", "9999", cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert '"port": "9999"' in done.stdout and '"handler": "koreapp.item"' in done.stdout

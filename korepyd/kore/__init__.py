@@ -14,6 +14,7 @@ Websockets and PostgreSQL follow.
 from korepyd.kore._config import config  # noqa: F401
 from korepyd.kore._constants import *  # noqa: F401,F403
 from korepyd.kore._io import curl, proc, socket, socket_wrap  # noqa: F401
+from korepyd.kore._later import dbquery, dbsetup, register_database, websocket_broadcast  # noqa: F401
 from korepyd.kore._log import log  # noqa: F401
 from korepyd.kore._process import app, fatal, fatalx, prerequest, sendobj, setname, shutdown, time, tracer, worker  # noqa: F401
 from korepyd.kore._setup import domain, privsep, route, server  # noqa: F401

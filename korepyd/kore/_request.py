@@ -138,6 +138,9 @@ class HttpRequest:
         self.response_body = _body_bytes(body)
         return True
 
+    def websocket_handshake(self, *callbacks) -> bool:
+        raise NotImplementedError("req.websocket_handshake: websocket support is not available in this korepyd yet")
+
     # -- parameters ------------------------------------------------------------
 
     def populate_get(self) -> bool:

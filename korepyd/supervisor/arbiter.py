@@ -210,7 +210,7 @@ class Supervisor:
                 fds.append(sock.fileno())
                 passed.append(ListenerFd(lst.server, lst.tls, sock.fileno(), sock.family))
         boot = Boot(worker_id, self.generation, self.config, tuple(passed), os.getcwd(), self.opts.skip_chroot,
-                    self.opts.skip_runas, self.opts.quiet, self.opts.app and os.path.abspath(self.opts.app))
+                    self.opts.skip_runas, self.opts.quiet, self.opts.app, self.opts.app_args)
         process = await trio.lowlevel.open_process(
             [sys.executable, "-m", "korepyd.worker", "--ipc", str(child_end.fileno())], pass_fds=fds)
         child_end.close()

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     _signals()
     os.chdir(boot.cwd)
     try:
-        app_modules = [app.replay_app(boot.app)] if boot.app else []
+        app_modules = [app.replay_app(boot.app, list(boot.app_args))] if boot.app else []
     except AppLoadError as exc:
         log.error(str(exc))
         return ExitCode.APP_LOAD_ERROR
@@ -71,9 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.APP_LOAD_ERROR
     trio.run(serve.run, rt, boot, ipc, pending)
     try:
+        app.call_onload(config, modules, kore.MODULE_UNLOAD)  # Kore: around reloads
         _call(app.koreapp_hook(modules, "koreapp.workerstop", "kore_worker_teardown"))
     except Exception:
-        log.exception("workerstop failed")
+        log.exception("the app failed to stop cleanly (onload or workerstop)")
     return ExitCode.OK
 
 

@@ -33,3 +33,4 @@ class Boot:
     skip_runas: bool = False
     quiet: bool = False
     app: str | None = None      # a Kore 4.x app to import (its configuration is `config`)
+    app_args: tuple[str, ...] = ()
