@@ -108,6 +108,15 @@ async def _messages(rt: Runtime) -> None:
 
 
 async def _signals(rt: Runtime) -> None:
-    with trio.open_signal_receiver(signal.SIGTERM) as signals:
-        async for _ in signals:
-            rt.begin_stop()
+    """SIGTERM stops gracefully; SIGUSR1 only reaches the app. Either is
+    then passed to koreapp.signal(signo), as Kore does."""
+    hook = rt.resolve("koreapp.signal")
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGUSR1) as signals:
+        async for signum in signals:
+            if signum == signal.SIGTERM:
+                rt.begin_stop()
+            if hook is not None:
+                try:
+                    hook(signum)
+                except Exception:
+                    rt.tasks.report("koreapp.signal")

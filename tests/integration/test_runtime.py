@@ -30,7 +30,8 @@ class App:
                          ("/received", self.received), ("/fail", self.fail), ("/traced", self.traced),
                          ("/tagged", self.tagged), ("/stop", self.stop), ("/fatal", self.fatal),
                          ("/proc", self.proc), ("/proc-timeout", self.proc_timeout), ("/sockets", self.sockets),
-                         ("/client", self.client), ("/conn", self.conn)):
+                         ("/client", self.client), ("/conn", self.conn), ("/named", self.named),
+                         ("/die", self.die), ("/signals", self.signals)):
             d.route(path, fn, methods=["get"])
 
     def workerstart(self):
@@ -171,6 +172,27 @@ class App:
                                       "same": c is req.connection}).encode())
 
 
+    async def named(self, req):
+        kore.corotrace(True)
+        async def job():
+            kore.coroname("the-job")
+            await kore.suspend(1)
+        kore.task_create(job())
+        await kore.suspend(50)
+        kore.corotrace(False)
+        req.response(200, b"named")
+
+    def die(self, req):
+        kore.fatal("on purpose")
+
+    def signal(self, signo):
+        SIGNALS.append(signo)
+
+    def signals(self, req):
+        req.response(200, json.dumps(SIGNALS).encode())
+
+
+SIGNALS = []
 koreapp = App()
 
 
@@ -287,3 +309,33 @@ def test_curl_says_what_to_use_instead():
 
     with pytest.raises(NotImplementedError, match="kore.httpclient"):
         kore.curl("http://example.com/")
+
+
+def test_coroname_and_corotrace(runtime):
+    assert runtime.get("/named") == (200, b"named")
+    deadline = time.monotonic() + 5
+    while "coro 'the-job' deleted" not in runtime.log():
+        assert time.monotonic() < deadline, runtime.log()[-2000:]
+        time.sleep(0.05)
+
+
+def test_signal_hook_and_fatal_restart(runtime):
+    import os
+    import signal
+
+    worker = runtime.workers()[0]
+    os.kill(worker, signal.SIGUSR1)
+    deadline = time.monotonic() + 5
+    while json.loads(runtime.get("/signals")[1]) != [int(signal.SIGUSR1)]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    try:
+        runtime.get("/die")
+    except OSError:
+        pass  # the worker ended with the connection
+    deadline = time.monotonic() + 10
+    while runtime.workers() == [worker] or not runtime.workers():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "fatal: on purpose" in runtime.log() and "exited with status 1" in runtime.log()
+    assert runtime.get("/ticks")[0] == 200
