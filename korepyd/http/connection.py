@@ -249,6 +249,10 @@ class HttpConnection:
         self.head = None
         return True
 
+    def upgraded_data(self) -> bytes:
+        """The bytes the client sent after a request that switched protocols."""
+        return self._h11.trailing_data[0]
+
     @property
     def has_buffered_data(self) -> bool:
         return bool(self._h11.trailing_data[0])

@@ -7,14 +7,14 @@ no logic. So far: Kore's constants, the configuration API of Kore 4.x
 apps (kore.config, server, domain, route, privsep), the coroutine runtime
 (suspend, task_*, timer, lock, queue, gather, coro*) and the process
 functions (log, worker, time, app, shutdown, fatal, fatalx, tracer,
-setname, sendobj, prerequest), proc, socket_wrap and httpclient.
-Websockets and PostgreSQL follow.
+setname, sendobj, prerequest), proc, socket_wrap, httpclient and
+websockets. PostgreSQL follows.
 """
 
 from korepyd.kore._config import config  # noqa: F401
 from korepyd.kore._constants import *  # noqa: F401,F403
 from korepyd.kore._io import curl, proc, socket, socket_wrap  # noqa: F401
-from korepyd.kore._later import dbquery, dbsetup, register_database, websocket_broadcast  # noqa: F401
+from korepyd.kore._later import dbquery, dbsetup, register_database  # noqa: F401
 from korepyd.kore._log import log  # noqa: F401
 from korepyd.kore._process import app, fatal, fatalx, prerequest, sendobj, setname, shutdown, time, tracer, worker  # noqa: F401
 from korepyd.kore._setup import domain, privsep, route, server  # noqa: F401
@@ -30,4 +30,5 @@ from korepyd.kore._tasks import (  # noqa: F401
                                    task_kill,
                                    timer,
 )
+from korepyd.kore._websocket import websocket_broadcast  # noqa: F401
 from korepyd.worker.httpclient import httpclient  # noqa: F401

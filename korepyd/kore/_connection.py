@@ -11,6 +11,7 @@ import socket as _socket
 class connection:
     def __init__(self, stream):
         self._stream = stream
+        self._websocket = None   # a worker.ws.LiveWebSocket once upgraded
         self.closing = False
 
     @property
@@ -43,6 +44,18 @@ class connection:
                 for part in ("issuer", "subject")}
 
     def disconnect(self) -> bool:
-        """Close the connection once the current request is answered."""
+        """Close the connection: a websocket at once (close code 1000), an
+        HTTP connection once the current request is answered."""
         self.closing = True
+        if self._websocket is not None:
+            self._websocket.close(1000)
+        return True
+
+    def websocket_send(self, op: int, data) -> bool:
+        """Send one message (op: WEBSOCKET_OP_TEXT or WEBSOCKET_OP_BINARY)."""
+        if self._websocket is None:
+            raise TypeError("not a websocket connection")
+        if op not in (1, 2):
+            raise TypeError("invalid op parameter")
+        self._websocket.send(op, data)
         return True

@@ -1,6 +1,6 @@
 """Names of the `kore` module whose support is still being built
-(websockets: issue 5; PostgreSQL: issue 6). They exist so that apps
-import, and say what is missing when they are called."""
+(PostgreSQL). They exist so that apps import, and say what is missing
+when they are called."""
 
 
 def _missing(name: str, what: str):
@@ -14,4 +14,3 @@ def _missing(name: str, what: str):
 dbsetup = _missing("dbsetup", "PostgreSQL")
 dbquery = _missing("dbquery", "PostgreSQL")
 register_database = _missing("register_database", "PostgreSQL")
-websocket_broadcast = _missing("websocket_broadcast", "websocket support")

@@ -39,6 +39,7 @@ class HttpRequest:
         self._body_offset = 0
         self._files: list[HttpFile] = []
         self._connection = connection
+        self.websocket = None   # the callbacks, once websocket_handshake() was called
         self._tls = tls
         self._route = route
         self._check = check
@@ -138,8 +139,11 @@ class HttpRequest:
         self.response_body = _body_bytes(body)
         return True
 
-    def websocket_handshake(self, *callbacks) -> bool:
-        raise NotImplementedError("req.websocket_handshake: websocket support is not available in this korepyd yet")
+    def websocket_handshake(self, onconnect, onmessage, ondisconnect) -> bool:
+        """Turn this request into a websocket once the handler returns; the
+        callbacks are callables (Kore 4.x) or names (Kore 3.x)."""
+        self.websocket = (onconnect, onmessage, ondisconnect)
+        return True
 
     # -- parameters ------------------------------------------------------------
 

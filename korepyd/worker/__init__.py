@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         plan = privsep.plan(config, "worker", overrides, cwd=boot.cwd, euid=os.geteuid(),
                             lookup=privsep.lookup_user, worker_id=boot.worker_id, ncpu=os.cpu_count() or 1)
         started = f"started (#{os.getpid()} {privsep.describe(plan)})"  # names users: before chroot
+        _preload()
         privsep.apply(plan)
     except privsep.PrivsepError as exc:
         log.error(str(exc))
@@ -81,6 +82,23 @@ def main(argv: list[str] | None = None) -> int:
 def _call(hook) -> None:
     if hook is not None:
         hook()
+
+
+def _preload() -> None:
+    """Import now what would be imported lazily later: after a chroot the
+    standard library is out of reach (wsproto needs the idna codec for a
+    handshake, for instance)."""
+    import codecs
+    import decimal  # noqa: F401
+    import json  # noqa: F401
+    import linecache  # noqa: F401
+    import secrets  # noqa: F401
+    import time
+
+    for name in ("idna", "ascii", "latin-1", "utf-8", "utf-16", "utf-32"):
+        codecs.lookup(name)
+    "bücher.example".encode("idna")  # loads punycode too
+    time.tzset()  # the zone is read now and cached
 
 
 def _signals() -> None:

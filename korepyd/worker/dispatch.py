@@ -39,8 +39,11 @@ from korepyd.http.response import head_headers, pretty_error, reason
 from korepyd.http.router import Match, Refusal, Rewrite
 from korepyd.kore._constants import RESULT_ERROR, RESULT_OK
 from korepyd.kore._request import HttpRequest
+from korepyd.websocket import upgrade
+from korepyd.websocket.session import WebSocketSession
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.sendfile import send_file
+from korepyd.worker.ws import serve_websocket
 
 SEND_SIZE = 65536
 
@@ -107,6 +110,8 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
             if not await _hook(rt, hook, req):
                 return await reply.send_request(req, default=403, keep=keep)
         status, user_headers, payload = await _run_handler(rt, route, req, match.captures)
+        if req.websocket is not None and status < 500:
+            return await _websocket(rt, reply, head, req)
         keep = keep and status < 500 and not reply.connection.closing
         return await reply.send(status, user_headers, payload, keep=keep)
     finally:
@@ -188,10 +193,28 @@ async def _run_handler(rt: Runtime, route: model.Route, req: HttpRequest, captur
             return 500, [], b""
     for warning in req.warnings:
         log.warning(f"{where}: {warning}")
+    if req.websocket is not None and req.status is None:
+        return 101, req.response_headers, b""
     if req.status is None:
         log.warning(f"{where} returned without a response; sent 500")
         return 500, [], b""
     return req.status, req.response_headers, req.response_body or b""
+
+
+async def _websocket(rt: Runtime, reply: _Reply, head: RequestHead, req: HttpRequest) -> bool:
+    """Answer 101 and run the websocket until it closes (Kore's checks first)."""
+    refusal = upgrade.check(head.method, head.headers)
+    if refusal is not None:
+        return await reply.send(refusal.status, list(refusal.headers), keep=False)
+    callbacks = tuple(rt.resolve(cb) if isinstance(cb, str) else cb for cb in req.websocket)
+    session = WebSocketSession(rt.config.websocket_maxframe)
+    extra = [(b"server", rt.head.server)] + [(n.encode("latin-1"), v.encode("latin-1"))
+                                              for n, v in req.response_headers]
+    raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in head.headers]
+    await reply.stream.send_all(session.accept(b"GET", head.target.encode("latin-1"), raw, extra))
+    reply.status = 101
+    await serve_websocket(rt, reply.stream, session, reply.connection, callbacks, reply.http.upgraded_data())
+    return False
 
 
 async def _serve_file(rt: Runtime, reply: _Reply, item: model.Filemap, head: RequestHead, keep: bool) -> bool:

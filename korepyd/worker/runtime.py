@@ -50,6 +50,7 @@ class Runtime:
     access_lines: dict[str, list[str]] = field(default_factory=dict)   # accesslog path -> lines to send
     tasks: Tasks = field(default_factory=Tasks)
     prerequest: list = field(default_factory=list)     # kore.prerequest hooks
+    websockets: set = field(default_factory=set)       # kore.connection objects of live websockets
 
     @classmethod
     def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:
@@ -101,6 +102,11 @@ class Runtime:
                 await result
         except Exception:
             self.tasks.report("koreapp.onmsg")
+
+    def broadcast_local(self, src, op: int, data: bytes) -> None:
+        for conn in list(self.websockets):
+            if conn is not src:
+                conn.websocket_send(op, data)
 
     def resolve(self, name: str):
         return app.resolve(self.modules, name)

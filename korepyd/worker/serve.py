@@ -77,6 +77,10 @@ async def _accept_loop(rt: Runtime, sock, server: str, tls: bool, slots: trio.Se
 async def _connection(rt: Runtime, stream, server: str, tls: bool, slots: trio.Semaphore) -> None:
     try:
         await serve_connection(rt, stream, server, tls)
+    except Exception:  # a bug must cost one connection, never the worker
+        log.exception("internal error on a connection (closed); please report it")
+        with trio.CancelScope(shield=True):
+            await trio.aclose_forcefully(stream)
     finally:
         slots.release()
 
@@ -105,6 +109,8 @@ async def _messages(rt: Runtime) -> None:
                 return
         elif msg.id == MsgId.PYTHON_SEND_OBJ:
             rt.tasks.spawn(rt.deliver_object, msg.payload)
+        elif msg.id == MsgId.WEBSOCKET and msg.payload:
+            rt.broadcast_local(None, msg.payload[0], msg.payload[1:])
 
 
 async def _signals(rt: Runtime) -> None:

@@ -1,0 +1,1 @@
+from .app import koreapp  # noqa: F401  (Kore looks for koreapp in the package)
