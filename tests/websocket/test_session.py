@@ -8,7 +8,8 @@ from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, BytesMessage, CloseConnection, Ping, Pong, Request, TextMessage
 from wsproto.extensions import PerMessageDeflate
 
-from korepyd.websocket.session import OP_BINARY, OP_TEXT, Closed, Message as WsMessage, WebSocketSession
+from korepyd.websocket.session import OP_BINARY, OP_TEXT, Closed, WebSocketSession
+from korepyd.websocket.session import Message as WsMessage
 from korepyd.websocket.upgrade import check
 
 
