@@ -145,6 +145,12 @@ class HttpRequest:
         self.websocket = (onconnect, onmessage, ondisconnect)
         return True
 
+    def pgsql(self, db: str, query: str):
+        """Kore 3.x: the result of `query` on database `db` (an awaitable)."""
+        from korepyd.kore._pgsql import dbquery
+
+        return dbquery(db, query)
+
     # -- parameters ------------------------------------------------------------
 
     def populate_get(self) -> bool:

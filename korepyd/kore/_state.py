@@ -18,3 +18,4 @@ phase = PARENT
 code = None       # the CodeConfig while CONFIGURING
 runtime = None    # the worker's Runtime while WORKER
 pending_prerequest = []   # kore.prerequest() hooks registered before the worker runs
+databases = {}            # kore.dbsetup(): name -> libpq connection string

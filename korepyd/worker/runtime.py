@@ -22,6 +22,7 @@ from korepyd.http.connection import Limits
 from korepyd.http.filemap import BUILTIN_TYPES
 from korepyd.http.response import HeadPolicy, http_date
 from korepyd.http.router import Router
+from korepyd.worker import pgsql
 from korepyd.worker.tasks import Tasks
 
 STOP_GRACE = 10.0  # seconds in-flight requests get to finish on a graceful stop
@@ -51,6 +52,7 @@ class Runtime:
     tasks: Tasks = field(default_factory=Tasks)
     prerequest: list = field(default_factory=list)     # kore.prerequest hooks
     websockets: set = field(default_factory=set)       # kore.connection objects of live websockets
+    pgsql_pools: dict = field(default_factory=dict)    # database name -> worker.pgsql.Pool
 
     @classmethod
     def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:
@@ -102,6 +104,13 @@ class Runtime:
                 await result
         except Exception:
             self.tasks.report("koreapp.onmsg")
+
+    async def dbquery(self, name: str, conninfo: str, query: str, params, binary: bool):
+        pool = self.pgsql_pools.get(name)
+        if pool is None or pool.conninfo != conninfo:
+            pool = self.pgsql_pools[name] = pgsql.Pool(conninfo, self.config.pgsql_conn_max,
+                                                       self.config.pgsql_queue_limit)
+        return await pgsql.query(pool, query, params, binary)
 
     def broadcast_local(self, src, op: int, data: bytes) -> None:
         for conn in list(self.websockets):

@@ -1,0 +1,226 @@
+"""PostgreSQL for handlers, trio-native (Kore: src/pgsql.c and the
+python pgsql glue; reference sections 1.5 and 1.7.9).
+
+psycopg has no trio support, but every psycopg operation is a generator
+that yields "wait for this fd to be readable/writable"; TrioConnection
+drives those generators with trio's own readiness waits (no threads, no
+asyncio), and cancels the query on the server when the waiting task is
+cancelled, so the connection stays usable. It relies on a few private
+names of psycopg 3.3 (_connect_gen, _cancel_gen, _autocommit,
+_conninfo_attempts, waiting._ready_poll); pyproject pins psycopg to 3.3.x.
+
+Each worker keeps one Pool per database: at most `pgsql_conn_max`
+connections (0: no limit), and at most `pgsql_queue_limit` queries waiting
+for one; past that a query fails at once. A connection that broke (the
+server restarted) is dropped and replaced by the next query; one left in a
+failed transaction is rolled back before it is reused.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import trio
+from psycopg import _conninfo_attempts, waiting
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.pq import TransactionStatus
+
+from korepyd import log
+
+R, W = waiting.WAIT_R, waiting.WAIT_W
+CANCEL_GRACE = 5.0
+
+
+class PgsqlError(RuntimeError):
+    """A query failed; `sqlstate` and `message` are the server's (a
+    RuntimeError, as Kore's pgsql errors are)."""
+
+    def __init__(self, message: str, sqlstate: str | None = None):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.message = message
+
+
+async def _drive(gen, fileno: int | None = None):
+    """Run a psycopg generator to completion with trio waits. `fileno` is
+    given for generators on an open connection; connect and cancel
+    generators yield (fd, wait) pairs instead."""
+    try:
+        step = next(gen)
+        while True:
+            fd, wait = step if fileno is None else (fileno, step)
+            if wait & W and (ready := waiting._ready_poll(fd, wait)):
+                step = gen.send(ready)
+            elif wait == R:
+                await trio.lowlevel.wait_readable(fd)
+                step = gen.send(waiting.READY_R)
+            elif wait == W:
+                await trio.lowlevel.wait_writable(fd)
+                step = gen.send(waiting.READY_W)
+            else:
+                step = gen.send(await _wait_either(fd))
+    except StopIteration as done:
+        return done.value
+
+
+async def _wait_either(fd: int) -> int:
+    ready = 0
+    async with trio.open_nursery() as nursery:
+        async def one(wait_fn, flag):
+            nonlocal ready
+            await wait_fn(fd)
+            ready |= flag
+            nursery.cancel_scope.cancel()
+        nursery.start_soon(one, trio.lowlevel.wait_readable, waiting.READY_R)
+        nursery.start_soon(one, trio.lowlevel.wait_writable, waiting.READY_W)
+    return ready
+
+
+class TrioConnection(psycopg.AsyncConnection):
+    def __init__(self, pgconn, row_factory=psycopg.rows.tuple_row):
+        super().__init__(pgconn, row_factory)
+        self.lock = trio.Lock()
+
+    @classmethod
+    async def connect(cls, conninfo: str = "", *, autocommit: bool = True, **kwargs):
+        params = conninfo_to_dict(conninfo, **kwargs)
+        attempts = await trio.to_thread.run_sync(_conninfo_attempts.conninfo_attempts, params)
+        error: Exception | None = None
+        for attempt in attempts:
+            try:
+                conn = await _drive(cls._connect_gen(make_conninfo("", **attempt)))
+                break
+            except psycopg.Error as exc:
+                error = exc
+        else:
+            raise error or psycopg.OperationalError("no host to connect to")
+        conn._autocommit = autocommit
+        conn.prepare_threshold = None
+        return conn
+
+    async def wait(self, gen, interval=None, timeout=None):
+        try:
+            return await _drive(gen, self.pgconn.socket)
+        except trio.Cancelled:
+            if self.pgconn.transaction_status == TransactionStatus.ACTIVE:
+                await self._cancel_and_drain(gen)
+            raise
+
+    async def _cancel_and_drain(self, gen) -> None:
+        """The task was cancelled mid-query: cancel it on the server and
+        read the answer, so that the connection can be used again."""
+        with trio.CancelScope(shield=True), trio.move_on_after(CANCEL_GRACE) as grace:
+            try:
+                await _drive(self._cancel_gen())
+                await _drive(gen, self.pgconn.socket)
+            except psycopg.errors.QueryCanceled:
+                pass
+            except psycopg.Error as exc:
+                log.warning(f"pgsql: cancelling a query failed ({exc}); the connection is dropped")
+                self.pgconn.finish()
+        if grace.cancelled_caught:
+            log.warning("pgsql: the server did not end a cancelled query; the connection is dropped")
+            self.pgconn.finish()
+
+    async def close(self) -> None:
+        if not self.closed:
+            trio.lowlevel.notify_closing(self.pgconn.socket)
+        await super().close()
+
+
+class Pool:
+    """The connections of one database in one worker."""
+
+    def __init__(self, conninfo: str, conn_max: int, queue_limit: int):
+        self.conninfo = conninfo
+        self.conn_max = conn_max
+        self.queue_limit = queue_limit
+        self._idle: list[TrioConnection] = []
+        self._open = 0
+        self._waiting = 0
+        self._freed = trio.Condition()
+
+    async def acquire(self) -> TrioConnection:
+        while True:
+            if self._idle:
+                return self._idle.pop()
+            if not self.conn_max or self._open < self.conn_max:
+                self._open += 1
+                try:
+                    return await TrioConnection.connect(self.conninfo)
+                except BaseException:
+                    self._open -= 1
+                    raise
+            if self._waiting >= self.queue_limit:
+                raise PgsqlError("no available connection (pgsql_queue_limit reached)")
+            self._waiting += 1
+            try:
+                async with self._freed:
+                    await self._freed.wait()
+            finally:
+                self._waiting -= 1
+
+    async def release(self, conn: TrioConnection) -> None:
+        usable = not conn.closed and not conn.broken
+        if usable and conn.pgconn.transaction_status == TransactionStatus.INERROR:
+            with trio.CancelScope(shield=True):
+                try:
+                    await conn.rollback()
+                except psycopg.Error:
+                    usable = False
+        if usable and conn.pgconn.transaction_status == TransactionStatus.IDLE:
+            self._idle.append(conn)
+        else:
+            self._open -= 1
+            with trio.CancelScope(shield=True):
+                await conn.close()
+        async with self._freed:
+            self._freed.notify()
+
+    async def close(self) -> None:
+        for conn in self._idle:
+            await conn.close()
+        self._idle.clear()
+
+
+async def query(pool: Pool, sql: str, params=None, binary: bool = False) -> list[dict] | None:
+    """Kore's dbquery: rows as dicts of str (or bytes with binary=True and
+    params), None for statements without rows; SQL NULL is "" as in Kore."""
+    args = _params(params)
+    try:
+        conn = await pool.acquire()
+    except psycopg.Error as exc:
+        raise PgsqlError(f"pgsql error: cannot connect: {str(exc).strip()}", exc.sqlstate) from None
+    try:
+        cursor = psycopg.AsyncRawCursor(conn)
+        try:
+            await cursor.execute(sql, args, binary=binary and args is not None)
+        except psycopg.Error as exc:
+            diag = exc.diag
+            text = diag.message_primary or str(exc).strip()
+            raise PgsqlError(f"pgsql error: {text}", diag.sqlstate) from None
+        result = cursor.pgresult
+        if result is None or result.nfields == 0:
+            return None
+        names = [result.fname(i).decode() for i in range(result.nfields)]
+        binary_columns = [result.fformat(i) == 1 for i in range(result.nfields)]
+        return [{name: _value(result.get_value(row, col), binary_columns[col])
+                 for col, name in enumerate(names)} for row in range(result.ntuples)]
+    finally:
+        await pool.release(conn)
+
+
+def _params(params):
+    if params is None:
+        return None
+    out = []
+    for index, item in enumerate(params):
+        if not isinstance(item, (str, bytes)):
+            raise RuntimeError(f"pgsql: item {index} is not a string or bytes")
+        out.append(item)
+    return out
+
+
+def _value(raw: bytes | None, binary: bool):
+    if raw is None:
+        return b"" if binary else ""
+    return raw if binary else raw.decode("utf-8", "replace")
