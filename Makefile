@@ -5,7 +5,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test lint check golden clean
+.PHONY: run test lint check golden man clean
 
 # Create the virtualenv and install korepyd with its test and lint tools.
 $(STAMP): pyproject.toml
@@ -34,6 +34,10 @@ check: $(STAMP)
 # Rewrite the expected results of the config golden files (review the diff!).
 golden: $(STAMP)
 	KOREPYD_BLESS=1 $(BIN)/python -m pytest tests/config/test_golden.py -q
+
+# Regenerate man/kore.conf.5 from the directive table.
+man: $(STAMP)
+	$(BIN)/python -m korepyd.config.manpage > man/kore.conf.5
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

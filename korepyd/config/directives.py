@@ -67,7 +67,7 @@ def directive(name: str, syntax: str, doc: str, *, context: str = "", era: str =
 
 
 def setting(name: str, parse: values.Parser, doc: str, *, era: str = "all", once: str | None = None,
-            is_path: bool = False) -> None:
+            is_path: bool = False, arg: str | None = None) -> None:
     """Register a global setting: its value goes to the Config field `name`.
 
     `once` is Kore's message for a setting that may be given only once;
@@ -85,7 +85,7 @@ def setting(name: str, parse: values.Parser, doc: str, *, era: str = "all", once
         if is_path:
             b.paths.append(PathRef(name, line.value, line, line.args[0]))
 
-    syntax = f"{name} {parse.__doc__ or 'VALUE'}"
+    syntax = f"{name} {arg or parse.__doc__ or 'VALUE'}"
     TABLE[name] = Directive(name, syntax, "", doc, era, apply, setting=True)
 
 
@@ -93,7 +93,7 @@ _n = values.integer
 U = model.UINT_MAX
 
 # Processes.
-setting("workers", _n(1, 255, "bad value for worker '{value}'"), "Number of worker processes (default: one per CPU).")
+setting("workers", _n(1, 255, "bad value for worker '{value}'"), "Number of worker processes.")
 setting("worker_max_connections", _n(1, U, "bad value for worker_max_connections '{value}'"),
         "Connections a worker serves at once; it stops accepting at the limit.")
 setting("worker_rlimit_nofiles", _n(1, U, "bad value for worker_rlimit_nofiles '{value}'"),
@@ -104,9 +104,9 @@ setting("worker_death_policy", values.choice(("restart", "terminate"), "bad valu
         "What the parent does when a worker dies: restart it, or stop the server.", era="3.3+")
 setting("worker_set_affinity", _n(0, 1, "bad value for worker_set_affinity '{value}'"),
         "1 pins each worker to one CPU, 0 lets the kernel place them.")
-setting("pidfile", values.text, "File the parent writes its process id to.")
+setting("pidfile", values.text, "File the parent writes its process id to.", arg="PATH")
 setting("logfile", values.text, "Append every log line to this file instead of stderr or syslog.", era="4.2+",
-        is_path=True)
+        is_path=True, arg="PATH")
 setting("socket_backlog", _n(0, U, "bad socket_backlog value: '{value}'"),
         "listen(2) backlog of every listener (korepyd applies it wherever the line stands).")
 setting("deployment", values.choice(("docker", "dev", "development", "production"),
@@ -116,19 +116,19 @@ setting("deployment", values.choice(("docker", "dev", "development", "production
 setting("seccomp_tracing", values.yes_no("bad seccomp_tracing value '{value}' (expected yes|no)"),
         "Accepted for compatibility; korepyd installs no seccomp filter.", era="4.0+")
 setting("file", values.text, "The configuration file to read; meant for kore.config.file in a Kore 4.x app.",
-        era="4.0+")
+        era="4.0+", arg="PATH")
 
 # TLS and ACME.
 setting("tls_version", values.choice(("1.3", "1.2", "both"), "unknown value for tls_version: {value} (use 1.3, 1.2, both)"),
         "TLS protocol versions to accept.")
-setting("tls_cipher", values.text, "OpenSSL cipher list for TLS 1.2.", once="tls_cipher specified twice")
+setting("tls_cipher", values.text, "OpenSSL cipher list for TLS 1.2.", once="tls_cipher specified twice", arg="CIPHERS")
 setting("tls_dhparam", values.text, "PEM file with Diffie-Hellman parameters for DHE ciphers.",
-        once="tls_dhparam already specified", is_path=True)
-setting("rand_file", values.text, "A 1024-byte entropy file keymgr reads at start and rewrites.")
-setting("acme_email", values.text, "Contact address of the ACME account.", era="4.0+")
-setting("acme_provider", values.text, "Directory URL of the ACME server.", era="4.0+")
+        once="tls_dhparam already specified", is_path=True, arg="PATH")
+setting("rand_file", values.text, "A 1024-byte entropy file keymgr reads at start and rewrites.", arg="PATH")
+setting("acme_email", values.text, "Contact address of the ACME account.", era="4.0+", arg="ADDRESS")
+setting("acme_provider", values.text, "Directory URL of the ACME server.", era="4.0+", arg="URL")
 setting("acme_ca_root", values.text, "PEM file of CA certificates to trust when talking to the ACME server "
-        "(korepyd extension: private CAs and tests).", era="korepyd")
+        "(korepyd extension: private CAs and tests).", era="korepyd", arg="PATH")
 
 # HTTP.
 setting("http_header_max", _n(1, 65535, "bad http_header_max value '{value}'"), "Largest request header block, in bytes.")
@@ -148,12 +148,12 @@ setting("http_request_limit", _n(0, U, "bad http_request_limit value '{value}'")
         "Requests a worker handles at once; more get 503.")
 setting("http_body_disk_offload", _n(0, model.LONG_MAX, "bad http_body_disk_offload value '{value}'"),
         "Bodies larger than this many bytes are kept in a temporary file; 0 keeps all in memory.")
-setting("http_body_disk_path", values.text, "Directory for offloaded bodies (created with mode 0700).")
-setting("http_server_version", values.text, "Value of the Server header.", era="4.0+")
+setting("http_body_disk_path", values.text, "Directory for offloaded bodies (created with mode 0700).", arg="DIR")
+setting("http_server_version", values.text, "Value of the Server header.", era="4.0+", arg="TEXT")
 setting("http_pretty_error", values.yes_no("invalid '{value}' for yes|no http_pretty_error option"),
         "Send a small HTML page with error responses that have no body.", era="4.0+")
-setting("filemap_index", values.text, "File served for a directory of a filemap.", era="3.0+")
-setting("filemap_ext", values.text, "Extension tried when a filemap path does not exist (e.g. .html).", era="3.0+")
+setting("filemap_index", values.text, "File served for a directory of a filemap.", era="3.0+", arg="NAME")
+setting("filemap_ext", values.text, "Extension tried when a filemap path does not exist (e.g. .html).", era="3.0+", arg="EXTENSION")
 
 # Websockets, PostgreSQL, tasks, HTTP client.
 setting("websocket_maxframe", _n(0, model.U64_MAX, "bad kore_websocket_maxframe value '{value}'"),

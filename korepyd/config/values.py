@@ -36,7 +36,7 @@ def integer(low: int, high: int, message: str, *, base0: bool = False) -> Parser
             raise ValueProblem(message.format(value=value) + f" (allowed: {low} to {high})")
         return number
 
-    parse.__doc__ = f"a number from {low} to {high}"
+    parse.__doc__ = f"N ({low}-{high})"
     return parse
 
 
@@ -74,5 +74,5 @@ def yes_no(message: str) -> Parser:
 
 
 def text(value: str) -> str:
-    """the rest of the line"""
+    """TEXT"""
     return value
