@@ -7,7 +7,8 @@ from pathlib import Path
 
 from korepyd.config import directives, manpage
 
-PAGE = Path(__file__).resolve().parent.parent / "man" / "kore.conf.5"
+MAN = Path(__file__).resolve().parent.parent / "man"
+PAGE = MAN / "kore.conf.5"
 
 
 def test_committed_page_matches_the_directive_table():
@@ -23,5 +24,6 @@ def test_every_directive_is_documented():
 def test_mandoc_lint_is_clean():
     mandoc = shutil.which("mandoc")
     assert mandoc, "mandoc is not installed (.ci/run installs it)"
-    done = subprocess.run([mandoc, "-T", "lint", "-W", "warning", str(PAGE)], capture_output=True, text=True)
-    assert done.stdout + done.stderr == ""
+    for page in (PAGE, MAN / "korepyd.8"):
+        done = subprocess.run([mandoc, "-T", "lint", "-W", "warning", str(page)], capture_output=True, text=True)
+        assert done.stdout + done.stderr == "", page.name
