@@ -27,12 +27,12 @@ def free_port() -> int:
 
 class Daemon:
     def __init__(self, directory: Path, port: int, env: dict[str, str] | None = None, args: tuple = (),
-                 command: tuple = ("-c", "kore.conf")):
+                 command: tuple = ("-c", "kore.conf"), wrapper: tuple = ()):
         self.dir = directory
         self.port = port
         self.log_path = directory / "daemon.log"
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "korepyd", *args, *command], cwd=directory,
+        self.proc = subprocess.Popen([*wrapper, sys.executable, "-m", "korepyd", *args, *command], cwd=directory,
                                      stdout=log, stderr=log, env={**os.environ, **(env or {})})
         log.close()
 
