@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.daemon import Daemon, free_port, write_site
+from tests.integration.daemon import Daemon, write_site
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = ("korepyd.service", "korepyd@.service")
