@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -96,3 +97,22 @@ def write_site(directory: Path, conf: str, app: str, **values) -> int:
     (directory / "kore.conf").write_text(conf.format(port=port, **values))
     (directory / "app.py").write_text(app)
     return port
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def start_example(directory: Path, name: str, *args: str, ready: str = "/") -> Daemon:
+    """Copy examples/NAME (an app.py, or a package) into `directory` and run
+    it as a user would: `korepyd app.py PORT [args]` or `korepyd NAME PORT [args]`."""
+    source = EXAMPLES / name
+    if (source / "__init__.py").exists():
+        shutil.copytree(source, directory / name)
+        target = name
+    else:
+        shutil.copy(source / "app.py", directory / "app.py")
+        target = "app.py"
+    port = free_port()
+    daemon = Daemon(directory, port, command=(target, str(port), *args))
+    daemon.wait_ready(ready)
+    return daemon

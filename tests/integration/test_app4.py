@@ -2,23 +2,15 @@
 `korepyd app.py PORT` on 127.0.0.1."""
 
 import http.client
-import shutil
-from pathlib import Path
 
 import pytest
 
-from tests.integration.daemon import Daemon, free_port
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "app4" / "app.py"
+from tests.integration.daemon import start_example
 
 
 @pytest.fixture(scope="module")
 def app4(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("app4")
-    shutil.copy(EXAMPLE, directory / "app.py")
-    port = free_port()
-    daemon = Daemon(directory, port, command=("app.py", str(port)))
-    daemon.wait_ready("/")
+    daemon = start_example(tmp_path_factory.mktemp("app4"), "app4")
     yield daemon
     daemon.stop()
 

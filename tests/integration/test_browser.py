@@ -16,18 +16,14 @@ import pytest
 import trio
 from trio_websocket import open_websocket_url
 
-from tests.integration.daemon import Daemon, free_port
+from tests.integration.daemon import start_example
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
 def chat(tmp_path):
-    shutil.copytree(EXAMPLES / "chat", tmp_path / "chat")
-    port = free_port()
-    daemon = Daemon(tmp_path, port, command=("chat", str(port), "2"))
-    daemon.wait_ready("/chat/")
+    daemon = start_example(tmp_path, "chat", "2", ready="/chat/")
     yield daemon
     daemon.stop()
 

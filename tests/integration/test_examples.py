@@ -1,24 +1,16 @@
 """The example apps in examples/, started as a user would and queried."""
 
 import json
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.integration.daemon import Daemon, free_port
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from tests.integration.daemon import Daemon, free_port, start_example
 
 
 @pytest.fixture(scope="module")
 def async_app(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("async")
-    shutil.copy(EXAMPLES / "async" / "app.py", directory / "app.py")
-    port = free_port()
-    daemon = Daemon(directory, port, command=("app.py", str(port)))
-    daemon.wait_ready("/")
+    daemon = start_example(tmp_path_factory.mktemp("async"), "async")
     yield daemon
     daemon.stop()
 

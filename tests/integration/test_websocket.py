@@ -2,7 +2,6 @@
 chat example (examples/chat) with two workers, echo and a global broadcast
 between clients on different workers, plus limits and errors."""
 
-import shutil
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -10,37 +9,14 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
-from tests.integration.daemon import Daemon, free_port
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from tests.integration.daemon import Daemon, start_example
 
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("ws")
-    shutil.copytree(EXAMPLES / "chat", directory / "chat")
-    (directory / "chat" / "app.py").write_text((directory / "chat" / "app.py").read_text() + EXTRA)
-    port = free_port()
-    daemon = Daemon(directory, port, command=("chat", str(port), "2"))
-    daemon.wait_ready("/chat/")
+    daemon = start_example(tmp_path_factory.mktemp("ws"), "chat", "2", ready="/chat/")
     yield daemon
     daemon.stop()
-
-
-EXTRA = '''
-
-class Extra:
-    def configure(self, args):
-        pass
-
-
-def boom(req):
-    req.websocket_handshake(Chat.onconnect.__get__(koreapp), explode, None)
-
-
-def explode(conn, op, data):
-    raise RuntimeError("app failure in onmessage")
-'''
 
 
 async def client_on_worker(stack, url, avoid=None):
