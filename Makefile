@@ -5,7 +5,7 @@ VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test lint check golden man clean
+.PHONY: run test test-slow lint check golden man clean
 
 # Create the virtualenv and install korepyd with its test and lint tools.
 $(STAMP): pyproject.toml
@@ -23,6 +23,10 @@ run: $(STAMP)
 # Every test.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The long tests: the Autobahn compression cases (several minutes).
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check korepyd tests

@@ -146,7 +146,7 @@ def autobahn(echo, tmp_path, *selection):
 
     kosoku = Path(sys.executable).with_name("kosoku")
     done = subprocess.run([str(kosoku), "-m", "fuzzingclient", "-p", "4", "-o", str(tmp_path), *selection,
-                           f"ws://127.0.0.1:{echo.port}/echo"], capture_output=True, text=True, timeout=600)
+                           f"ws://127.0.0.1:{echo.port}/echo"], capture_output=True, text=True, timeout=1500)
     return done.returncode, done.stdout + done.stderr
 
 
