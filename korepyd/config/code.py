@@ -48,7 +48,7 @@ class CodeConfig:
 
         directive = TABLE.get(name)
         if directive is None or not directive.setting:
-            if name in ("python_path", "python_import") or directive is not None:
+            if directive is not None:
                 raise ConfigApiError(f"kore.config.{name}: a directive, not a setting; use it in kore.conf")
             self.b.diagnostics.append(Diagnostic("warning", f"ignoring unknown kore.config.{name} setting"))
             return
