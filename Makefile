@@ -1,17 +1,23 @@
 # korepyd: the commands a developer and CI use. Everything sets itself up.
 
 PYTHON  ?= python3
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+PIP_INSTALL_FLAGS ?=
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test test-slow lint check golden man clean
+.PHONY: run test test-slow lint check golden man install uninstall clean
 
 # Create the virtualenv and install korepyd with its test and lint tools.
 $(STAMP): pyproject.toml
 	@echo "==> creating the virtualenv in $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing korepyd and its dependencies"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
 	@touch $(STAMP)
 
@@ -42,6 +48,33 @@ golden: $(STAMP)
 # Regenerate man/kore.conf.5 from the directive table.
 man: $(STAMP)
 	$(BIN)/python -m korepyd.config.manpage > man/kore.conf.5
+
+# Install korepyd, its man pages, the systemd units and an example
+# /etc/korepyd/kore.conf (never over an existing one) under DESTDIR/PREFIX.
+install:
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check $(PIP_INSTALL_FLAGS) \
+		--root "$(or $(DESTDIR),/)" --prefix "$(PREFIX)" .
+	install -D -m 0644 man/korepyd.8 "$(DESTDIR)$(PREFIX)/share/man/man8/korepyd.8"
+	install -D -m 0644 man/kore.conf.5 "$(DESTDIR)$(PREFIX)/share/man/man5/kore.conf.5"
+	for unit in korepyd.service korepyd@.service; do \
+		install -d "$(DESTDIR)$(UNITDIR)"; \
+		sed "s|/usr/local/bin/korepyd|$(PREFIX)/bin/korepyd|g; s|/etc/korepyd|$(SYSCONFDIR)/korepyd|g" \
+			systemd/$$unit > "$(DESTDIR)$(UNITDIR)/$$unit"; \
+	done
+	test -e "$(DESTDIR)$(SYSCONFDIR)/korepyd/kore.conf" || \
+		install -D -m 0644 conf/system.conf "$(DESTDIR)$(SYSCONFDIR)/korepyd/kore.conf"
+
+# Remove what install installed (an edited kore.conf is kept).
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/korepyd"
+	rm -rf "$(DESTDIR)$(PREFIX)"/lib/python3*/site-packages/korepyd \
+		"$(DESTDIR)$(PREFIX)"/lib/python3*/site-packages/korepyd-*.dist-info
+	rm -f "$(DESTDIR)$(PREFIX)/share/man/man8/korepyd.8" "$(DESTDIR)$(PREFIX)/share/man/man5/kore.conf.5"
+	rm -f "$(DESTDIR)$(UNITDIR)/korepyd.service" "$(DESTDIR)$(UNITDIR)/korepyd@.service"
+	if cmp -s conf/system.conf "$(DESTDIR)$(SYSCONFDIR)/korepyd/kore.conf"; then \
+		rm -f "$(DESTDIR)$(SYSCONFDIR)/korepyd/kore.conf"; \
+		rmdir "$(DESTDIR)$(SYSCONFDIR)/korepyd" 2>/dev/null || true; \
+	fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
