@@ -52,7 +52,7 @@ man: $(STAMP)
 # Install korepyd, its man pages, the systemd units and an example
 # /etc/korepyd/kore.conf (never over an existing one) under DESTDIR/PREFIX.
 install:
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check $(PIP_INSTALL_FLAGS) \
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --ignore-installed $(PIP_INSTALL_FLAGS) \
 		--root "$(or $(DESTDIR),/)" --prefix "$(PREFIX)" .
 	install -D -m 0644 man/korepyd.8 "$(DESTDIR)$(PREFIX)/share/man/man8/korepyd.8"
 	install -D -m 0644 man/kore.conf.5 "$(DESTDIR)$(PREFIX)/share/man/man5/kore.conf.5"

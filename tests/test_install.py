@@ -38,3 +38,10 @@ def test_install_tree_then_uninstall(tmp_path):
     assert done.returncode == 0, done.stderr
     left = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert left == [], left
+
+
+def test_install_leaves_the_running_environment_alone():
+    """pip with --root used to uninstall the environment's own korepyd first."""
+    done = subprocess.run([sys.executable, "-c", "import korepyd, sys; print(korepyd.__file__)"], cwd="/",
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and str(ROOT) in done.stdout
