@@ -173,8 +173,9 @@ class Pool:
             self._open -= 1
             with trio.CancelScope(shield=True):
                 await conn.close()
-        async with self._freed:
-            self._freed.notify()
+        if self._waiting:
+            async with self._freed:
+                self._freed.notify()
 
     async def close(self) -> None:
         for conn in self._idle:
