@@ -7,13 +7,18 @@ them with the request. The same file runs unchanged under Kore.
 import kore
 
 INDEX = b"""<!doctype html>
+<meta charset="utf-8">
 <title>korepyd example</title>
 <h1>korepyd example site</h1>
 <ul>
   <li><a href="/hello">/hello</a>: a plain text handler</li>
   <li><a href="/user/42">/user/42</a>: a regex route with a capture</li>
   <li><a href="/greet?name=kore">/greet?name=kore</a>: a validated query parameter</li>
+  <li><a href="/slow">/slow</a>: an async handler that waits without blocking the worker</li>
+  <li><a href="/private">/private</a>: a page behind an authentication block (log in first)</li>
+  <li><a href="/login">/login</a>: sets the session cookie /private wants</li>
   <li><a href="/static/">/static/</a>: files from a filemap</li>
+  <li><a href="/chat/">/chat/</a>: a websocket chat (open it in two windows)</li>
 </ul>
 """
 
@@ -38,6 +43,44 @@ def greet(req):
     name = req.argument("name") or "stranger"
     req.response_header("content-type", "text/plain")
     req.response(200, f"hello, {name}\n".encode())
+
+
+async def slow(req):
+    async def step(ms):
+        await kore.suspend(ms)
+        return ms
+
+    waited = await kore.gather(step(300), step(100), step(200))
+    req.response_header("content-type", "text/plain")
+    req.response(200, f"three waits finished in the order {waited}\n".encode())
+
+
+def login(req):
+    req.response_header("set-cookie", "session=example-session; Path=/; HttpOnly")
+    req.response_header("location", "/private")
+    req.response(302, b"")
+
+
+def private(req):
+    req.response_header("content-type", "text/plain")
+    req.response(200, b"the session cookie was accepted: this is the private page\n")
+
+
+def ws(req):
+    req.websocket_handshake(chat_connect, chat_message, chat_disconnect)
+
+
+def chat_connect(conn):
+    conn.websocket_send(kore.WEBSOCKET_OP_TEXT, f"welcome, you are on worker {kore.worker()}".encode())
+
+
+def chat_message(conn, op, data):
+    kore.websocket_broadcast(conn, op, data, kore.WEBSOCKET_BROADCAST_GLOBAL)
+    conn.websocket_send(op, data)
+
+
+def chat_disconnect(conn):
+    pass
 
 
 def v_name(req, value):
