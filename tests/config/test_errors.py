@@ -110,10 +110,8 @@ def assert_reported(diags: list[Diagnostic], text: str, message: str | None, lin
     pytest.fail(f"expected an error {want}; got:\n{got}")
 
 
-def case(id: str, text: str, message: str | None, line: int, at: str | None = None, *,
-         xfail: str | None = None, check_files: bool = False):
-    marks = [pytest.mark.xfail(reason=xfail, strict=True)] if xfail else []
-    return pytest.param(text, message, line, at, check_files, id=id, marks=marks)
+def case(id: str, text: str, message: str | None, line: int, at: str | None = None, *, check_files: bool = False):
+    return pytest.param(text, message, line, at, check_files, id=id)
 
 
 # A server without TLS, so that domains attached to it need no certificate.
@@ -231,9 +229,9 @@ def _outside(keyword_line: str, inside: str | None = None):
     return conf(keyword_line), 1
 
 
-def _context_case(id: str, keyword_line: str, message: str, inside: str | None = None, *, xfail: str | None = None):
+def _context_case(id: str, keyword_line: str, message: str, inside: str | None = None):
     text, line = _outside(keyword_line, inside)
-    return case(id, text, message, line, keyword_line.split()[0], xfail=xfail)
+    return case(id, text, message, line, keyword_line.split()[0])
 
 
 WRONG_CONTEXT = [
