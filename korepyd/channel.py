@@ -29,12 +29,16 @@ class Channel:
             await self._stream.send_all(data)
 
     async def receive(self) -> Message | None:
-        """The next message, or None once the peer has closed its end."""
+        """The next message, or None once the peer has closed its end (or
+        exited with messages unread, which resets the connection)."""
         while True:
             msg = self._decoder.next_message()
             if msg is not None:
                 return msg
-            data = await self._stream.receive_some(RECEIVE_SIZE)
+            try:
+                data = await self._stream.receive_some(RECEIVE_SIZE)
+            except trio.BrokenResourceError:
+                return None
             if not data:
                 return None
             self._decoder.receive_data(data)

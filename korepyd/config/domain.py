@@ -95,6 +95,16 @@ def acme(b: Builder, line: Line) -> None:
     _set(domain, acme=True, certfile=f"certificates/{name}/fullchain.pem", certkey=f"certificates/{name}/key.pem")
 
 
+@directive("acme_challenge", "acme_challenge tls-alpn-01|http-01",
+           "How the ACME server validates this domain: tls-alpn-01 (the default, as Kore) on the TLS listener, or "
+           "http-01 on a plain HTTP listener (korepyd extension).", context="domain", era="korepyd")
+def acme_challenge(b: Builder, line: Line) -> None:
+    domain = _domain(b, "acme_challenge")
+    if line.value not in ("tls-alpn-01", "http-01"):
+        raise Problem(f"invalid acme_challenge '{line.value}': tls-alpn-01 or http-01", line.args[0])
+    _set(domain, acme_challenge=line.value)
+
+
 @directive("accesslog", "accesslog PATH", "Append one line per request to PATH (written by the parent).",
            context="domain")
 def accesslog(b: Builder, line: Line) -> None:

@@ -171,6 +171,7 @@ class Domain:
     client_verify: ClientVerify | None = None
     client_verify_depth: int = 1
     acme: bool = False
+    acme_challenge: str = "tls-alpn-01"   # korepyd: or http-01
     accesslog: str | None = None
     routes: tuple[Route | Filemap, ...] = ()
     redirects: tuple[Redirect, ...] = ()

@@ -98,7 +98,7 @@ class Router:
 
     def domain(self, host: str) -> DomainRoutes | None:
         """The domain serving `host` (a Host header value), if any."""
-        name = _strip_port(host).lower()
+        name = strip_port(host).lower()
         exact = self._exact.get(name)
         if exact is not None:
             return exact
@@ -146,7 +146,7 @@ def _is_glob(name: str) -> bool:
     return any(c in name for c in "*?[")
 
 
-def _strip_port(host: str) -> str:
+def strip_port(host: str) -> str:
     if host.startswith("["):  # [v6]:port
         end = host.find("]")
         return host[1:end] if end > 0 else host

@@ -38,7 +38,9 @@ class MsgId(enum.IntEnum):
     ACCESSLOG = 51           # access-log records for the parent to write
     STOP = 52                # parent -> child: stop gracefully
     BOOT = 53                # parent -> child, first message: what to run (pickled, trusted)
-    ACME_CHALLENGE = 100     # ACME messages start at 100, as in Kore
+    ACME_CHALLENGE = 100     # keymgr -> workers: answer this challenge (ACME messages start at 100, as Kore's)
+    ACME_CHALLENGE_CLEAR = 101   # keymgr -> workers: forget it
+    ACME_CHALLENGE_SET = 102     # a worker -> keymgr: installed
 
 
 @dataclass(frozen=True)

@@ -7,34 +7,40 @@ from __future__ import annotations
 
 import socket as _socket
 
+import trio as _trio
+
 
 class connection:
-    def __init__(self, stream):
+    def __init__(self, stream, sni: str | None = None):
         self._stream = stream
+        self.sni = sni           # the server name a TLS client asked for
         self._websocket = None   # a worker.ws.LiveWebSocket once upgraded
         self.closing = False
 
     @property
+    def _socket(self):
+        return getattr(getattr(self._stream, "transport_stream", self._stream), "socket", None)
+
+    @property
     def fd(self) -> int:
-        sock = getattr(self._stream, "socket", None)
+        sock = self._socket
         return sock.fileno() if sock is not None else -1
 
     @property
     def addr(self) -> str:
-        sock = getattr(self._stream, "socket", None)
+        sock = self._socket
         if sock is None or sock.family == _socket.AF_UNIX:
             raise RuntimeError("invalid family")
         return sock.getpeername()[0]
 
     @property
     def x509(self) -> bytes | None:
-        ssl_object = getattr(self._stream, "_ssl_object", None)
-        return ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        """The client's certificate (DER), when it sent one."""
+        return self._stream.getpeercert(binary_form=True) if isinstance(self._stream, _trio.SSLStream) else None
 
     @property
     def x509dict(self) -> dict | None:
-        ssl_object = getattr(self._stream, "_ssl_object", None)
-        cert = ssl_object.getpeercert() if ssl_object is not None else None
+        cert = self._stream.getpeercert() if isinstance(self._stream, _trio.SSLStream) else None
         if not cert:
             return None
         names = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",

@@ -30,7 +30,7 @@ from korepyd import log
 from korepyd.channel import Channel
 from korepyd.config import model
 from korepyd.errors import ExitCode, KorepydError
-from korepyd.ipc import PARENT, Message, MsgId, destinations
+from korepyd.ipc import KEYMGR, PARENT, Message, MsgId, destinations
 from korepyd.supervisor import notify
 from korepyd.supervisor.accesslog import AccessLogs
 from korepyd.supervisor.listeners import Listener, open_listeners
@@ -55,6 +55,10 @@ class Child:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def name(self) -> str:
+        return "keymgr" if self.worker_id == KEYMGR else f"worker {self.worker_id}"
 
 
 @dataclass
@@ -91,6 +95,10 @@ class Supervisor:
     def workers(self) -> int:
         return self.config.workers or os.cpu_count() or 1
 
+    @property
+    def _serving(self) -> int:
+        return sum(1 for worker_id in self.children if worker_id != KEYMGR)
+
     # -- the main loop ---------------------------------------------------------
 
     async def run(self) -> int:
@@ -98,8 +106,8 @@ class Supervisor:
             self.nursery = nursery
             await nursery.start(self._signals)
             if await self._start_generation():
-                notify.send("READY=1", f"STATUS=serving with {len(self.children)} workers")
-                log.info(f"serving with {len(self.children)} worker(s)")
+                notify.send("READY=1", f"STATUS=serving with {self._serving} workers")
+                log.info(f"serving with {self._serving} worker(s)")
                 await self._stop_requested.wait()
             elif self.exit_code == ExitCode.OK and not self._stop_requested.is_set():
                 self.exit_code = ExitCode.BOOT_ERROR
@@ -108,10 +116,13 @@ class Supervisor:
         return self.exit_code
 
     async def _signals(self, task_status=trio.TASK_STATUS_IGNORED) -> None:
-        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP) as sigs:
+        with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP,
+                                       signal.SIGUSR1) as sigs:
             task_status.started()
             async for signum in sigs:
-                if signum == signal.SIGHUP:
+                if signum == signal.SIGUSR1:  # keymgr reads the certificates again; the app may hear it
+                    self._signal_all(signal.SIGUSR1)
+                elif signum == signal.SIGHUP:
                     if not self._stop_requested.is_set():
                         await self._reload()
                 elif signum == signal.SIGQUIT:
@@ -139,13 +150,14 @@ class Supervisor:
         failed to start")."""
         self.generation += 1
         self.starting = self.generation
+        keymgr = [KEYMGR] if any(s.tls for s in self.config.servers) else []
         try:
-            started = [await self._spawn(worker_id) for worker_id in range(1, self.workers + 1)]
+            started = [await self._spawn(child_id) for child_id in keymgr + list(range(1, self.workers + 1))]
             with trio.move_on_after(START_TIMEOUT):
                 while not all(c.ready.is_set() for c in started):
                     dead = next((c for c in started if c.exited.is_set()), None)
                     if dead is not None:
-                        log.error(f"worker {dead.worker_id} failed to start")
+                        log.error(f"{dead.name} failed to start")
                         return False
                     if self._stop_requested.is_set():
                         return False
@@ -186,7 +198,7 @@ class Supervisor:
         for child in old.values():
             self._stop_child(child)
         log.info(f"reloaded: generation {self.generation} serves")
-        notify.send("READY=1", f"STATUS=serving with {len(self.children)} workers")
+        notify.send("READY=1", f"STATUS=serving with {self._serving} workers")
 
     def _update_listeners(self) -> None:
         """Keep the sockets of binds that remain (queued connections stay);
@@ -204,7 +216,7 @@ class Supervisor:
         parent_end, child_end = socket.socketpair()
         fds = [child_end.fileno()]
         passed = []
-        if worker_id not in self.config.worker_no_accept:
+        if worker_id != KEYMGR and worker_id not in self.config.worker_no_accept:
             for lst in self.listeners:
                 sock = lst.socket_for(worker_id)
                 fds.append(sock.fileno())
@@ -212,7 +224,8 @@ class Supervisor:
         boot = Boot(worker_id, self.generation, self.config, tuple(passed), os.getcwd(), self.opts.skip_chroot,
                     self.opts.skip_runas, self.opts.quiet, self.opts.app, self.opts.app_args)
         process = await trio.lowlevel.open_process(
-            [sys.executable, "-m", "korepyd.worker", "--ipc", str(child_end.fileno())], pass_fds=fds)
+            [sys.executable, "-m", "korepyd.keymgr" if worker_id == KEYMGR else "korepyd.worker",
+             "--ipc", str(child_end.fileno())], pass_fds=fds)
         child_end.close()
         child = Child(worker_id, self.generation, process, Channel(parent_end))
         self.children[worker_id] = child
@@ -233,7 +246,7 @@ class Supervisor:
             return
         if child.generation == self.starting and not child.ready.is_set():
             return  # a failed start: _start_generation reports it
-        log.warning(f"worker {child.worker_id} (#{child.pid}) {_describe_exit(status)}")
+        log.warning(f"{child.name} (#{child.pid}) {_describe_exit(status)}")
         await self._after_death(child)
 
     async def _after_death(self, child: Child) -> None:
@@ -243,12 +256,12 @@ class Supervisor:
         failed = self.failed_starts.get(child.worker_id, 0) + (0 if child.ready.is_set() else 1)
         self.failed_starts[child.worker_id] = failed
         if failed >= FAILED_STARTS_MAX:
-            self.fail(f"worker {child.worker_id} failed to start {failed} times in a row; stopping "
+            self.fail(f"{child.name} failed to start {failed} times in a row; stopping "
                       "(its messages above say why)")
             return
         await trio.sleep(0.1 * (2 ** failed - 1))  # no delay after a crash of a worker that served
         if not self.stopping:
-            log.info(f"restarting worker {child.worker_id}")
+            log.info(f"restarting {child.name}")
             await self._spawn(child.worker_id)
 
     async def _receive(self, child: Child) -> None:
@@ -290,7 +303,7 @@ class Supervisor:
         with trio.move_on_after(STOP_TIMEOUT):
             await child.exited.wait()
             return
-        log.warning(f"worker {child.worker_id} (#{child.pid}) did not stop in {STOP_TIMEOUT:.0f} s; killed")
+        log.warning(f"{child.name} (#{child.pid}) did not stop in {STOP_TIMEOUT:.0f} s; killed")
         _kill(child.process, signal.SIGKILL)
 
     async def _stop(self, graceful: bool) -> None:

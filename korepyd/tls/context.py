@@ -6,62 +6,95 @@ The default is Mozilla's "intermediate" profile: TLS 1.2 and 1.3, ECDHE
 renegotiation. `tls_version` narrows the versions, `tls_cipher` replaces
 the TLS 1.2 cipher list, `client_verify CA [CRL]` requires client
 certificates, and ALPN offers http/1.1. (Python's ssl cannot limit the
-chain depth; `client_verify_depth` is not applied here.)
+chain depth; `client_verify_depth` is not applied.)
 
-Python's ssl reads certificates and keys only from files; the key
-material arrives as bytes (from keymgr), so it is written to a file in a
-private (0700) directory, loaded, and removed at once.
+Everything arrives as bytes: key material from keymgr, the other files
+read before the worker dropped its privileges. Python's ssl loads
+certificates, keys, CRLs and DH parameters only from files, so each is
+written to a file in a private (0700) directory, loaded and removed at
+once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
 import tempfile
+from dataclasses import dataclass
 
 INTERMEDIATE_CIPHERS = ":".join((
     "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
     "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
     "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305",
 ))
+ACME_TLS_ALPN = "acme-tls/1"
 
 
-def server_context(cert_pem: bytes, key_pem: bytes, *, version: str = "both", ciphers: str | None = None,
-                   dhparam: str | None = None, client_ca: str | None = None, crl: str | None = None,
+@dataclass(frozen=True)
+class Profile:
+    """The settings every domain's context shares (tls_version, tls_cipher,
+    tls_dhparam), and one domain's client_verify files, as bytes."""
+
+    version: str = "both"
+    ciphers: str | None = None
+    dhparam: bytes | None = None
+    client_ca: bytes | None = None
+    crl: bytes | None = None
+
+
+def server_context(cert_pem: bytes, key_pem: bytes, profile: Profile = Profile(),
                    scratch: str | None = None) -> ssl.SSLContext:
     """A server context for one domain; `scratch` is a private directory
-    for the moment the key material must be a file."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
-    context.maximum_version = ssl.TLSVersion.TLSv1_2 if version == "1.2" else ssl.TLSVersion.TLSv1_3
-    context.set_ciphers(ciphers or INTERMEDIATE_CIPHERS)
+    for the moment the material must be a file."""
+    context = _base(profile.version)
+    context.set_ciphers(profile.ciphers or INTERMEDIATE_CIPHERS)
     context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION | ssl.OP_CIPHER_SERVER_PREFERENCE
     context.set_alpn_protocols(["http/1.1"])
-    if dhparam:
-        context.load_dh_params(dhparam)
-    load_chain(context, cert_pem, key_pem, scratch)
-    if client_ca:
-        context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(cafile=client_ca)
-        if crl:
-            context.load_verify_locations(cafile=crl)
-            context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    with _files(scratch, chain=key_pem + b"\n" + cert_pem, dh=profile.dhparam, crl=profile.crl) as path:
+        context.load_cert_chain(path["chain"])
+        if "dh" in path:
+            context.load_dh_params(path["dh"])
+        if profile.client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(cadata=profile.client_ca.decode("ascii", "replace"))
+            if "crl" in path:
+                context.load_verify_locations(cafile=path["crl"])
+                context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
     return context
 
 
-def load_chain(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes, scratch: str | None = None) -> None:
-    """load_cert_chain() from bytes, through a file that lives for a moment."""
+def challenge_context(cert_pem: bytes, key_pem: bytes, scratch: str | None = None) -> ssl.SSLContext:
+    """The context that answers ACME's tls-alpn-01 (RFC 8737) for one domain:
+    the challenge certificate, offered only as `acme-tls/1`."""
+    context = _base("both")
+    context.set_alpn_protocols([ACME_TLS_ALPN])
+    with _files(scratch, chain=key_pem + b"\n" + cert_pem) as path:
+        context.load_cert_chain(path["chain"])
+    return context
+
+
+def _base(version: str) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_2 if version == "1.2" else ssl.TLSVersion.TLSv1_3
+    return context
+
+
+@contextlib.contextmanager
+def _files(scratch: str | None, **contents: bytes | None):
+    """Write each non-empty content to its own file (mode 0600) in a fresh
+    0700 directory; yield their paths by name; remove them all after."""
     directory = tempfile.mkdtemp(prefix="korepyd-tls-", dir=scratch)
+    paths = {}
     try:
-        path = os.path.join(directory, "chain.pem")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, key_pem + b"\n" + cert_pem)
-        finally:
-            os.close(fd)
-        try:
-            context.load_cert_chain(path)
-        finally:
-            os.unlink(path)
+        for name, data in contents.items():
+            if data:
+                paths[name] = os.path.join(directory, name + ".pem")
+                with open(os.open(paths[name], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+                    file.write(data)
+        yield paths
     finally:
+        for path in paths.values():
+            os.unlink(path)
         os.rmdir(directory)

@@ -23,6 +23,7 @@ from korepyd.kore import _state
 from korepyd.worker import serve
 from korepyd.worker.boot import Boot
 from korepyd.worker.runtime import Runtime
+from korepyd.worker.tls import TlsState, make_scratch, remove_scratch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,15 +54,32 @@ def main(argv: list[str] | None = None) -> int:
     _state.runtime, _state.phase = rt, _state.WORKER
     rt.prerequest.extend(_state.pending_prerequest)
     overrides = privsep.overrides_for(config, boot.skip_chroot, boot.skip_runas)
+    scratch = None
     try:
         plan = privsep.plan(config, "worker", overrides, cwd=boot.cwd, euid=os.geteuid(),
                             lookup=privsep.lookup_user, worker_id=boot.worker_id, ncpu=os.cpu_count() or 1)
         started = f"started (#{os.getpid()} {privsep.describe(plan)})"  # names users: before chroot
+        rt.tls = TlsState.load(config, rt.routers) if any(lfd.tls for lfd in boot.listeners) else None
+        if rt.tls is not None:
+            owner = (plan.account.uid, plan.account.gid) if plan.account else None
+            scratch, rt.tls.scratch = make_scratch(plan.root, plan.chroot, owner)
         _preload()
         privsep.apply(plan)
     except privsep.PrivsepError as exc:
         log.error(str(exc))
+        remove_scratch(scratch)
         return ExitCode.BOOT_ERROR
+    except OSError as exc:
+        log.error(f"TLS: cannot read {exc.filename}: {exc.strerror}")
+        remove_scratch(scratch)
+        return ExitCode.BOOT_ERROR
+    try:
+        return _serve(rt, boot, config, modules, ipc, pending, started)
+    finally:
+        remove_scratch(rt.tls and rt.tls.scratch)
+
+
+def _serve(rt: Runtime, boot: Boot, config, modules, ipc: socket.socket, pending: bytes, started: str) -> int:
     rt.prepare_paths()
     log.info(started)
     try:

@@ -34,9 +34,12 @@ class _Close(Exception):
         self.status = status
 
 
-async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tls: bool) -> None:
+async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tls: bool,
+                           sni: str | None = None) -> None:
+    """Serve the requests of one connection; `sni` is the server name a
+    TLS client asked for."""
     http = HttpConnection(rt.limits)
-    client = kore_connection(stream)
+    client = kore_connection(stream, sni)
     first = True
     try:
         while True:

@@ -36,7 +36,7 @@ from korepyd.config import model
 from korepyd.http import auth, conditional, filemap
 from korepyd.http.connection import HttpConnection, RequestHead, wants_keep_alive
 from korepyd.http.response import head_headers, pretty_error, reason
-from korepyd.http.router import Match, Refusal, Rewrite
+from korepyd.http.router import Match, Refusal, Rewrite, strip_port
 from korepyd.kore._constants import RESULT_ERROR, RESULT_OK
 from korepyd.kore._request import HttpRequest
 from korepyd.websocket import upgrade
@@ -46,6 +46,7 @@ from korepyd.worker.sendfile import send_file
 from korepyd.worker.ws import serve_websocket
 
 SEND_SIZE = 65536
+ACME_HTTP01 = "/.well-known/acme-challenge/"   # RFC 8555 8.3, answered on any server and name
 
 
 async def handle(rt: Runtime, http: HttpConnection, stream, head: RequestHead, server: str, tls: bool,
@@ -66,6 +67,16 @@ async def handle(rt: Runtime, http: HttpConnection, stream, head: RequestHead, s
 
 async def _answer(rt: Runtime, reply: _Reply, head: RequestHead, domain, body, tls: bool) -> bool:
     keep = rt.config.http_keepalive_time > 0 and not rt.stopping and wants_keep_alive(head)
+    if rt.tls is not None and rt.tls.tokens and head.path.startswith(ACME_HTTP01):
+        key_authorization = rt.tls.tokens.get(head.path[len(ACME_HTTP01):])
+        if key_authorization is not None:
+            return await reply.send(200, [("content-type", "application/octet-stream")], key_authorization,
+                                    keep=False)
+    sni = reply.connection.sni
+    if sni is not None and strip_port(head.header("host") or "").lower() != sni:
+        return await reply.send(421, keep=False)  # a request for another name than the handshake's
+    if domain is not None and domain.domain.client_verify and reply.connection.x509 is None:
+        return await reply.send(403, keep=False)
     outcome = domain.resolve(head.method, head.path, head.query) if domain else Refusal(404)
     if isinstance(outcome, Refusal):
         return await reply.send(outcome.status, keep=False)

@@ -53,6 +53,7 @@ class Runtime:
     prerequest: list = field(default_factory=list)     # kore.prerequest hooks
     websockets: set = field(default_factory=set)       # kore.connection objects of live websockets
     pgsql_pools: dict = field(default_factory=dict)    # database name -> worker.pgsql.Pool
+    tls: object = None                                 # a worker.tls.TlsState when a server uses TLS
 
     @classmethod
     def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:
@@ -78,7 +79,7 @@ class Runtime:
     def access(self, path: str, head, status: int, length: int, stream) -> None:
         """Queue an access-log line; serve.py sends them to the parent."""
         try:
-            peer = stream.socket.getpeername()
+            peer = getattr(stream, "transport_stream", stream).socket.getpeername()
             addr = peer[0] if isinstance(peer, tuple) else "-"
         except (AttributeError, OSError):
             addr = "-"

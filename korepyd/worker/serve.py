@@ -19,7 +19,8 @@ import trio
 from korepyd import log
 from korepyd.channel import Channel
 from korepyd.http import accesslog
-from korepyd.ipc import PARENT, Message, MsgId
+from korepyd.ipc import KEYMGR, PARENT, IpcError, Message, MsgId
+from korepyd.ipc.keymaterial import Certificate, Challenge
 from korepyd.worker.boot import Boot
 from korepyd.worker.conn import serve_connection
 from korepyd.worker.runtime import Runtime
@@ -39,6 +40,9 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
         nursery.start_soon(_messages, rt)
         nursery.start_soon(_signals, rt)
         nursery.start_soon(_flush_access_log, rt)
+        if rt.tls is not None:  # no TLS listener serves before every domain has its certificate
+            await rt.channel.send(Message(MsgId.CERTIFICATE_REQ, rt.worker_id, KEYMGR))
+            await rt.tls.complete.wait()
         with rt.connections_scope:
             async with trio.open_nursery() as connections:
                 with rt.accept_scope:
@@ -76,7 +80,13 @@ async def _accept_loop(rt: Runtime, sock, server: str, tls: bool, slots: trio.Se
 
 async def _connection(rt: Runtime, stream, server: str, tls: bool, slots: trio.Semaphore) -> None:
     try:
-        await serve_connection(rt, stream, server, tls)
+        sni = None
+        if tls:
+            accepted = await rt.tls.accept(stream, server, rt.config.http_header_timeout)
+            if accepted is None:
+                return
+            stream, sni = accepted
+        await serve_connection(rt, stream, server, tls, sni)
     except Exception:  # a bug must cost one connection, never the worker
         log.exception("internal error on a connection (closed); please report it")
         with trio.CancelScope(shield=True):
@@ -111,6 +121,25 @@ async def _messages(rt: Runtime) -> None:
             rt.tasks.spawn(rt.deliver_object, msg.payload)
         elif msg.id == MsgId.WEBSOCKET and msg.payload:
             rt.broadcast_local(None, msg.payload[0], msg.payload[1:])
+        elif rt.tls is not None and msg.id in KEY_MATERIAL:
+            try:
+                await _key_material(rt, msg)
+            except IpcError as exc:
+                log.error(f"keymgr sent a message this worker cannot read: {exc}")
+
+
+KEY_MATERIAL = {MsgId.CERTIFICATE, MsgId.ACME_CHALLENGE, MsgId.ACME_CHALLENGE_CLEAR}
+
+
+async def _key_material(rt: Runtime, msg: Message) -> None:
+    if msg.id == MsgId.CERTIFICATE:
+        rt.tls.install(Certificate.decode(msg.payload))
+    elif msg.id == MsgId.ACME_CHALLENGE:
+        challenge = Challenge.decode(msg.payload)
+        rt.tls.set_challenge(challenge)
+        await rt.channel.send(Message(MsgId.ACME_CHALLENGE_SET, rt.worker_id, KEYMGR, challenge.token.encode()))
+    else:
+        rt.tls.clear_challenge(Challenge.decode(msg.payload))
 
 
 async def _signals(rt: Runtime) -> None:

@@ -1,35 +1,20 @@
 """Server contexts from PEM bytes, checked by in-memory handshakes with
 Python's ssl as the client."""
 
-import datetime
 import ssl
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from korepyd.tls.context import server_context
+from korepyd.tls.context import Profile, challenge_context, server_context
+from tests.tlscerts import ClientCA, self_signed
 
 
-def self_signed(name="korepyd.test"):
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .sign(key, hashes.SHA256()))
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
-
-
-def handshake(server: ssl.SSLContext, cert_pem: bytes, *, client_version=None) -> ssl.SSLObject:
+def handshake(server: ssl.SSLContext, cert_pem: bytes, *, client_version=None, alpn=("http/1.1",),
+              client_cert=None) -> ssl.SSLObject:
     client = ssl.create_default_context(cadata=cert_pem.decode())
-    client.set_alpn_protocols(["http/1.1"])
+    client.set_alpn_protocols(list(alpn))
+    if client_cert:
+        client.load_cert_chain(*client_cert)
     if client_version:
         client.minimum_version = client.maximum_version = client_version
     c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
@@ -59,9 +44,28 @@ def test_handshake_with_key_material_from_bytes(tmp_path):
 ])
 def test_tls_version(version, client, works):
     cert, key = self_signed()
-    context = server_context(cert, key, version=version)
+    context = server_context(cert, key, Profile(version=version))
     if works:
         assert handshake(context, cert, client_version=client).version() is not None
     else:
         with pytest.raises(ssl.SSLError):
             handshake(context, cert, client_version=client)
+
+
+def test_challenge_context_answers_only_acme_tls():
+    cert, key = self_signed()
+    client = handshake(challenge_context(cert, key), cert, alpn=("acme-tls/1",))
+    assert client.selected_alpn_protocol() == "acme-tls/1"
+
+
+def test_client_verify_requires_a_certificate_from_the_ca(tmp_path):
+    cert, key = self_signed()
+    ca = ClientCA()
+    context = server_context(cert, key, Profile(client_ca=ca.pem))
+    pem, private = ca.issue("alice")
+    (tmp_path / "c.pem").write_bytes(pem)
+    (tmp_path / "c.key").write_bytes(private)
+    assert handshake(context, cert, client_cert=(tmp_path / "c.pem", tmp_path / "c.key")).version()
+    with pytest.raises(ssl.SSLError):  # no certificate: TLS 1.3 reports it after the handshake, on first read
+        c = handshake(context, cert)
+        c.read(1)

@@ -1,0 +1,7 @@
+"""`python -m korepyd.keymgr`: how the parent starts the key manager."""
+
+import sys
+
+from korepyd.keymgr import main
+
+sys.exit(main())
