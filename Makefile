@@ -9,8 +9,13 @@ PIP_INSTALL_FLAGS ?=
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+# sslyze (the Mozilla TLS profile check) pins its own cryptography and
+# pydantic, so it lives in a virtualenv of its own.
+SSLYZE_VERSION := 6.3.1
+SSLYZE_VENV    ?= .venv-sslyze
+SSLYZE_STAMP   := $(SSLYZE_VENV)/.installed-$(SSLYZE_VERSION)
 
-.PHONY: run test test-slow lint check golden man install uninstall clean
+.PHONY: run test test-slow lint check golden man sslyze install uninstall clean
 
 # Create the virtualenv and install korepyd with its test and lint tools.
 $(STAMP): pyproject.toml
@@ -21,14 +26,23 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
 	@touch $(STAMP)
 
+# sslyze, for tests/integration/test_tls_profile.py.
+$(SSLYZE_STAMP):
+	@echo "==> installing sslyze $(SSLYZE_VERSION) in $(SSLYZE_VENV)"
+	@test -x $(SSLYZE_VENV)/bin/python || $(PYTHON) -m venv $(SSLYZE_VENV)
+	@$(SSLYZE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'sslyze==$(SSLYZE_VERSION)'
+	@touch $(SSLYZE_STAMP)
+
+sslyze: $(SSLYZE_STAMP)
+
 # Serve the bundled example site on http://127.0.0.1:8888 (Ctrl-C stops it).
 run: $(STAMP)
 	@echo "==> serving examples/site with conf/kore.conf on http://127.0.0.1:8888 (Ctrl-C stops)"
 	@$(BIN)/korepyd -c conf/kore.conf
 
 # Every test.
-test: $(STAMP)
-	$(BIN)/python -m pytest
+test: $(STAMP) $(SSLYZE_STAMP)
+	KOREPYD_SSLYZE=$(abspath $(SSLYZE_VENV))/bin/sslyze $(BIN)/python -m pytest
 
 # The long tests: the Autobahn compression cases (several minutes).
 test-slow: $(STAMP)
@@ -77,4 +91,4 @@ uninstall:
 	fi
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(SSLYZE_VENV) build *.egg-info .pytest_cache

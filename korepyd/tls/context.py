@@ -2,11 +2,11 @@
 kore_tls_domain_setup() in src/tls_openssl.c).
 
 The default is Mozilla's "intermediate" profile: TLS 1.2 and 1.3, ECDHE
-(and DHE with tls_dhparam) with AEAD ciphers, no compression, no
-renegotiation. `tls_version` narrows the versions, `tls_cipher` replaces
-the TLS 1.2 cipher list, `client_verify CA [CRL]` requires client
-certificates, and ALPN offers http/1.1. (Python's ssl cannot limit the
-chain depth; `client_verify_depth` is not applied.)
+(and DHE with tls_dhparam) with AEAD ciphers, key exchange on P-256, no
+compression, no renegotiation. `tls_version` narrows the versions,
+`tls_cipher` replaces the TLS 1.2 cipher list, `client_verify CA [CRL]`
+requires client certificates, and ALPN offers http/1.1. (Python's ssl
+cannot limit the chain depth; `client_verify_depth` is not applied.)
 
 Everything arrives as bytes: key material from keymgr, the other files
 read before the worker dropped its privileges. Python's ssl loads
@@ -49,6 +49,12 @@ def server_context(cert_pem: bytes, key_pem: bytes, profile: Profile = Profile()
     for the moment the material must be a file."""
     context = _base(profile.version)
     context.set_ciphers(profile.ciphers or INTERMEDIATE_CIPHERS)
+    # OpenSSL's default groups include X448, secp521r1 and ffdhe*, which the
+    # profile rejects. Python 3.11's ssl can set one group only:
+    # P-256, the one every intermediate client has (X25519-only would shut
+    # out its oldest clients; a TLS 1.3 client whose sole key share is
+    # X25519 gets a HelloRetryRequest).
+    context.set_ecdh_curve("prime256v1")
     context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION | ssl.OP_CIPHER_SERVER_PREFERENCE
     context.set_alpn_protocols(["http/1.1"])
     with _files(scratch, chain=key_pem + b"\n" + cert_pem, dh=profile.dhparam, crl=profile.crl) as path:
