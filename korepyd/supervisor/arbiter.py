@@ -34,6 +34,7 @@ from korepyd.ipc import KEYMGR, PARENT, Message, MsgId, destinations
 from korepyd.supervisor import notify
 from korepyd.supervisor.accesslog import AccessLogs
 from korepyd.supervisor.listeners import Listener, open_listeners
+from korepyd.tls.context import OPENSSL_CNF
 from korepyd.worker.boot import Boot, ListenerFd
 from korepyd.worker.runtime import STOP_GRACE
 
@@ -225,7 +226,7 @@ class Supervisor:
                     self.opts.skip_runas, self.opts.quiet, self.opts.app, self.opts.app_args)
         process = await trio.lowlevel.open_process(
             [sys.executable, "-m", "korepyd.keymgr" if worker_id == KEYMGR else "korepyd.worker",
-             "--ipc", str(child_end.fileno())], pass_fds=fds)
+             "--ipc", str(child_end.fileno())], pass_fds=fds, env=_child_environment())
         child_end.close()
         child = Child(worker_id, self.generation, process, Channel(parent_end))
         self.children[worker_id] = child
@@ -327,6 +328,12 @@ class Supervisor:
     def _signal_all(self, signum: int) -> None:
         for child in list(self.children.values()) + self.draining:
             _kill(child.process, signum)
+
+
+def _child_environment() -> dict[str, str]:
+    """The children's environment: the parent's, with korepyd's OpenSSL
+    configuration unless the user chose one."""
+    return {"OPENSSL_CONF": OPENSSL_CNF, **os.environ}
 
 
 def _kill(process: trio.Process, signum: int) -> None:

@@ -2,7 +2,8 @@
 kore_tls_domain_setup() in src/tls_openssl.c).
 
 The default is Mozilla's "intermediate" profile: TLS 1.2 and 1.3, ECDHE
-(and DHE with tls_dhparam) with AEAD ciphers, key exchange on P-256, no
+(and DHE with tls_dhparam) with AEAD ciphers, key exchange on X25519,
+P-256 or P-384 (openssl.cnf; P-256 alone without it), no
 compression, no renegotiation. `tls_version` narrows the versions,
 `tls_cipher` replaces the TLS 1.2 cipher list, `client_verify CA [CRL]`
 requires client certificates, and ALPN offers http/1.1. (Python's ssl
@@ -49,12 +50,11 @@ def server_context(cert_pem: bytes, key_pem: bytes, profile: Profile = Profile()
     for the moment the material must be a file."""
     context = _base(profile.version)
     context.set_ciphers(profile.ciphers or INTERMEDIATE_CIPHERS)
-    # OpenSSL's default groups include X448, secp521r1 and ffdhe*, which the
-    # profile rejects. Python 3.11's ssl can set one group only:
-    # P-256, the one every intermediate client has (X25519-only would shut
-    # out its oldest clients; a TLS 1.3 client whose sole key share is
-    # X25519 gets a HelloRetryRequest).
-    context.set_ecdh_curve("prime256v1")
+    if not groups_configured():
+        # OpenSSL's default groups include X448, secp521r1 and ffdhe*, which the
+        # profile rejects; Python's ssl can name a single group: P-256, which
+        # every client of the profile has (openssl.cnf gives workers three).
+        context.set_ecdh_curve("prime256v1")
     context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION | ssl.OP_CIPHER_SERVER_PREFERENCE
     context.set_alpn_protocols(["http/1.1"])
     with _files(scratch, chain=key_pem + b"\n" + cert_pem, dh=profile.dhparam, crl=profile.crl) as path:
@@ -68,6 +68,14 @@ def server_context(cert_pem: bytes, key_pem: bytes, profile: Profile = Profile()
                 context.load_verify_locations(cafile=path["crl"])
                 context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
     return context
+
+
+OPENSSL_CNF = os.path.join(os.path.dirname(__file__), "openssl.cnf")
+
+
+def groups_configured() -> bool:
+    """Whether OpenSSL was started with korepyd's openssl.cnf (workers are)."""
+    return os.environ.get("OPENSSL_CONF") == OPENSSL_CNF
 
 
 def challenge_context(cert_pem: bytes, key_pem: bytes, scratch: str | None = None) -> ssl.SSLContext:

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import ssl
+import subprocess
 import time
 
 import pytest
@@ -217,5 +218,18 @@ def test_non_tls_clients_are_closed_and_the_worker_lives(tmp_path, greeting, ans
         assert https_get(daemon.port, "a.test")[0] == 200
         assert daemon.workers() == pids
         assert "Traceback" not in daemon.log()
+    finally:
+        daemon.stop()
+
+
+@pytest.mark.parametrize("group, works", [("X25519", True), ("P-256", True), ("P-384", True), ("X448", False)])
+def test_key_exchange_groups(tmp_path, group, works):
+    """Workers offer X25519, P-256 and P-384 (korepyd's openssl.cnf), so a
+    browser's X25519 key share needs no second round trip."""
+    daemon = start(tmp_path)
+    try:
+        out = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{daemon.port}", "-servername", "a.test",
+                              "-groups", group], input=b"", capture_output=True, timeout=10).stdout.decode()
+        assert ("Server Temp Key" in out) == works, out
     finally:
         daemon.stop()
