@@ -233,3 +233,52 @@ def test_key_exchange_groups(tmp_path, group, works):
         assert ("Server Temp Key" in out) == works, out
     finally:
         daemon.stop()
+
+
+def keymgr_pid(daemon: Daemon) -> int:
+    for pid in daemon.workers():
+        if b"korepyd.keymgr" in open(f"/proc/{pid}/cmdline", "rb").read():
+            return pid
+    raise AssertionError(f"no keymgr among the children:\n{daemon.log()}")
+
+
+def test_keymgr_is_restarted_and_tls_goes_on(tmp_path):
+    daemon = start(tmp_path)
+    try:
+        first = keymgr_pid(daemon)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while "restarting keymgr" not in daemon.log() or keymgr_pid(daemon) == first:
+            assert https_get(daemon.port, "a.test")[0] == 200  # the workers keep their contexts meanwhile
+            assert time.monotonic() < deadline, daemon.log()
+            time.sleep(0.05)
+        # a worker started now gets its certificates from the new keymgr
+        workers = [pid for pid in daemon.workers() if pid != keymgr_pid(daemon)]
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while workers[0] in daemon.workers() or len(daemon.workers()) < 3:
+            assert time.monotonic() < deadline, daemon.log()
+            time.sleep(0.05)
+        for _ in range(10):  # both workers, whichever accepts
+            assert https_get(daemon.port, "b.test")[0] == 200
+    finally:
+        assert daemon.stop() == 0
+
+
+def test_hup_reload_keeps_tls(tmp_path):
+    daemon = start(tmp_path)
+    try:
+        before = keymgr_pid(daemon)
+        write_self_signed(tmp_path, "b", "b.test")
+        serial = x509.load_pem_x509_certificate((tmp_path / "b.pem").read_bytes()).serial_number
+        daemon.signal(signal.SIGHUP)
+        wait_serving(daemon, "reloaded: generation 2 serves")
+        deadline = time.monotonic() + 10
+        while before in daemon.workers():  # the old generation's keymgr stops with its workers
+            assert time.monotonic() < deadline, daemon.log()
+            time.sleep(0.05)
+        assert keymgr_pid(daemon) != before
+        for _ in range(10):
+            assert https_get(daemon.port, "b.test")[3].serial_number == serial
+    finally:
+        assert daemon.stop() == 0
