@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 
@@ -26,9 +26,10 @@ def _builder(subject: str, issuer: str, public_key, days: float = 1):
             .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=days)))
 
 
-def self_signed(name: str = "korepyd.test", *more: str) -> tuple[bytes, bytes]:
-    """(cert_pem, key_pem) for `name` (and `more` names)."""
-    key = ec.generate_private_key(ec.SECP256R1())
+def self_signed(name: str = "korepyd.test", *more: str, rsa_bits: int = 0) -> tuple[bytes, bytes]:
+    """(cert_pem, key_pem) for `name` (and `more` names): EC P-256, or RSA
+    with `rsa_bits`."""
+    key = rsa.generate_private_key(65537, rsa_bits) if rsa_bits else ec.generate_private_key(ec.SECP256R1())
     sans = x509.SubjectAlternativeName([x509.DNSName(n) for n in (name, *more)])
     cert = _builder(name, name, key.public_key()).add_extension(sans, critical=False).sign(key, hashes.SHA256())
     return cert.public_bytes(serialization.Encoding.PEM), _pem_key(key)

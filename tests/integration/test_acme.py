@@ -6,6 +6,7 @@ cannot be reached."""
 
 import socket
 import ssl
+import subprocess
 import time
 
 from cryptography import x509
@@ -107,9 +108,14 @@ def test_certificates_by_tls_alpn_01_and_http_01(tmp_path):
             workers = daemon.workers()
             wait_issued(daemon, "alpn.korepyd.test")
             wait_issued(daemon, "http.korepyd.test")
+            (tmp_path / "pebble-root.pem").write_bytes(pebble.root_pem)
             for name in ("alpn.korepyd.test", "http.korepyd.test"):
                 cert, response = served(pebble.tls_port, name, pebble.root_pem)
                 assert response.startswith(b"HTTP/1.1 200") and response.endswith(name.encode())
+                curl = subprocess.run(["curl", "-sS", "--cacert", str(tmp_path / "pebble-root.pem"), "--resolve",
+                                       f"{name}:{pebble.tls_port}:127.0.0.1", f"https://{name}:{pebble.tls_port}/"],
+                                      capture_output=True, timeout=10)
+                assert (curl.returncode, curl.stdout) == (0, name.encode()), curl.stderr
                 assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
                     .get_values_for_type(x509.DNSName) == [name]
             # the stored files are Kore's layout, owner-only

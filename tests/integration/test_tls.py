@@ -282,3 +282,26 @@ def test_hup_reload_keeps_tls(tmp_path):
             assert https_get(daemon.port, "b.test")[3].serial_number == serial
     finally:
         assert daemon.stop() == 0
+
+
+def test_keymgr_reads_keys_in_its_own_chroot(tmp_path):
+    """privsep keymgr { root }: keymgr chroots there and finds the files
+    relative to it, while the workers never have the directory."""
+    if os.geteuid() != 0:
+        pytest.fail("this test needs root (CI runs as root)")
+    keys = tmp_path / "keys"
+    keys.mkdir(mode=0o700)
+    write_self_signed(keys, "a", "a.test")
+    write_self_signed(keys, "b", "b.test")
+    extra = f"privsep worker {{\n skip chroot\n}}\nprivsep keymgr {{\n root {keys}\n}}\nrand_file random.data"
+    port = write_site(tmp_path, CONF, APP, extra=extra, verify="")
+    daemon = Daemon(tmp_path, port, args=())
+    try:
+        wait_serving(daemon)
+        assert f"[keymgr] started (#{keymgr_pid(daemon)} chroot={keys} user=root)" in daemon.log()
+        assert https_get(daemon.port, "a.test")[0] == 200
+        # rand_file is relative to keymgr's root, refreshed at start, owner-only
+        assert (keys / "random.data").stat().st_size == 1024
+        assert (keys / "random.data").stat().st_mode & 0o077 == 0
+    finally:
+        assert daemon.stop() == 0

@@ -2,6 +2,7 @@
 Python's ssl as the client."""
 
 import ssl
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,13 @@ def test_client_verify_requires_a_certificate_from_the_ca(tmp_path):
     with pytest.raises(ssl.SSLError):  # no certificate: TLS 1.3 reports it after the handshake, on first read
         c = handshake(context, cert)
         c.read(1)
+
+
+def test_tls_dhparam_enables_dhe(tmp_path):
+    cert, key = self_signed(rsa_bits=2048)
+    dhparam = (Path(__file__).parent / "ffdhe2048.pem").read_bytes()  # RFC 7919, made by openssl genpkey
+    context = server_context(cert, key, Profile(version="1.2", ciphers="DHE-RSA-AES128-GCM-SHA256", dhparam=dhparam),
+                             scratch=str(tmp_path))
+    client = handshake(context, cert, client_version=ssl.TLSVersion.TLSv1_2)
+    assert client.cipher()[0] == "DHE-RSA-AES128-GCM-SHA256"
+    assert list(tmp_path.iterdir()) == []
