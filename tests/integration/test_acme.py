@@ -115,7 +115,7 @@ def test_certificates_by_tls_alpn_01_and_http_01(tmp_path):
                 curl = subprocess.run(["curl", "-sS", "--cacert", str(tmp_path / "pebble-root.pem"), "--resolve",
                                        f"{name}:{pebble.tls_port}:127.0.0.1", f"https://{name}:{pebble.tls_port}/"],
                                       capture_output=True, timeout=10)
-                assert (curl.returncode, curl.stdout) == (0, name.encode()), curl.stderr
+                assert (curl.returncode, curl.stdout) == (0, f"{name}:{pebble.tls_port}".encode()), curl.stderr
                 assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value \
                     .get_values_for_type(x509.DNSName) == [name]
             # the stored files are Kore's layout, owner-only
