@@ -92,6 +92,15 @@ def served(port: int, name: str, root_pem: bytes | None = None) -> tuple[x509.Ce
     return cert, data
 
 
+def keep_alive(port: int, name: str, root_pem: bytes) -> ssl.SSLSocket:
+    """A TLS connection that has served one request and stays open."""
+    tls = ssl.create_default_context(cadata=root_pem.decode()).wrap_socket(
+        socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname=name)
+    tls.sendall(f"GET / HTTP/1.1\r\nHost: {name}\r\n\r\n".encode())
+    assert tls.recv(65536).startswith(b"HTTP/1.1 200")
+    return tls
+
+
 def wait_issued(daemon: Daemon, name: str, count: int = 1, timeout: float = 30.0) -> None:
     text = f"domain {name}: certificate issued"
     deadline = time.monotonic() + timeout
@@ -139,6 +148,7 @@ def test_renewal_is_installed_without_a_restart(tmp_path):
             workers = daemon.workers()
             wait_issued(daemon, "alpn.korepyd.test")
             first = served(pebble.tls_port, "alpn.korepyd.test", pebble.root_pem)[0]
+            kept = keep_alive(pebble.tls_port, "alpn.korepyd.test", pebble.root_pem)
             # a third of 9 s left: keymgr orders again after about 6 s
             wait_issued(daemon, "alpn.korepyd.test", count=2)
             deadline = time.monotonic() + 5
@@ -147,6 +157,11 @@ def test_renewal_is_installed_without_a_restart(tmp_path):
                 time.sleep(0.1)
             assert second.not_valid_after_utc > first.not_valid_after_utc
             assert daemon.workers() == workers
+            # a connection made before the renewal goes on with its certificate
+            kept.sendall(b"GET / HTTP/1.1\r\nHost: alpn.korepyd.test\r\n\r\n")
+            assert kept.recv(65536).startswith(b"HTTP/1.1 200")
+            assert x509.load_der_x509_certificate(kept.getpeercert(binary_form=True)) == first
+            kept.close()
         finally:
             assert daemon.stop() == 0
 
