@@ -63,7 +63,12 @@ def parse_options(argv: list[str]) -> Options:
 
 
 def main(argv: list[str] | None = None) -> int:
-    opts = parse_options(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["create"]:  # `korepyd create NAME` (an app directory named create: korepyd ./create)
+        from korepyd import create
+
+        return create.main(argv[1:])
+    opts = parse_options(argv)
     if opts.app:  # absolute now: a package app makes the parent change into its directory
         opts = replace(opts, app=os.path.abspath(opts.app))
     if opts.conf is None and opts.app is None:
