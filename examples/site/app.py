@@ -4,9 +4,16 @@ A config-style Kore app: kore.conf names these functions, korepyd calls
 them with the request. The same file runs unchanged under Kore.
 """
 
+import os
+
 import kore
 
-INDEX = b"""<!doctype html>
+# A libpq connection string; the /db page queries that database.
+DATABASE = os.environ.get("KOREPYD_EXAMPLE_DB")
+if DATABASE:
+    kore.dbsetup("example", DATABASE)
+
+INDEX = """<!doctype html>
 <meta charset="utf-8">
 <title>korepyd example</title>
 <h1>korepyd example site</h1>
@@ -19,13 +26,16 @@ INDEX = b"""<!doctype html>
   <li><a href="/login">/login</a>: sets the session cookie /private wants</li>
   <li><a href="/static/">/static/</a>: files from a filemap</li>
   <li><a href="/chat/">/chat/</a>: a websocket chat (open it in two windows)</li>
+  {database}
 </ul>
 """
+DATABASE_LINK = '<li><a href="/db">/db</a>: a PostgreSQL query</li>'
+NO_DATABASE = "<li>a PostgreSQL page, once KOREPYD_EXAMPLE_DB names a database (see conf/kore.conf)</li>"
 
 
 def index(req):
     req.response_header("content-type", "text/html; charset=utf-8")
-    req.response(200, INDEX)
+    req.response(200, INDEX.format(database=DATABASE_LINK if DATABASE else NO_DATABASE).encode())
 
 
 def hello(req):
@@ -53,6 +63,21 @@ async def slow(req):
     waited = await kore.gather(step(300), step(100), step(200))
     req.response_header("content-type", "text/plain")
     req.response(200, f"three waits finished in the order {waited}\n".encode())
+
+
+async def database(req):
+    req.response_header("content-type", "text/plain; charset=utf-8")
+    if not DATABASE:
+        req.response(404, b"no database: start with KOREPYD_EXAMPLE_DB set to a libpq connection string\n")
+        return
+    try:
+        rows = await kore.dbquery("example", "SELECT current_database() AS name, version() AS version, "
+                                             "now()::text AS now")
+    except kore.PgsqlError as exc:
+        req.response(503, f"the database said: {exc}\n".encode())
+        return
+    row = rows[0]
+    req.response(200, f"database {row['name']} at {row['now']}\n{row['version']}\n".encode())
 
 
 def login(req):
