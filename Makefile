@@ -23,8 +23,10 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing korepyd and its dependencies"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
+	@PYTHONWARNINGS="ignore:Editable installation" \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
 	@touch $(STAMP)
+	@echo "==> installed
 
 # sslyze, for tests/integration/test_tls_profile.py.
 $(SSLYZE_STAMP):
