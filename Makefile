@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	@PYTHONWARNINGS="ignore:Editable installation" \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
 	@touch $(STAMP)
-	@echo "==> installed
+	@echo "==> installed"
 
 # sslyze, for tests/integration/test_tls_profile.py.
 $(SSLYZE_STAMP):
