@@ -40,12 +40,12 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
         nursery.start_soon(_messages, rt)
         nursery.start_soon(_signals, rt)
         nursery.start_soon(_flush_access_log, rt)
-        if rt.tls is not None:  # no TLS listener serves before every domain has its certificate
-            await rt.channel.send(Message(MsgId.CERTIFICATE_REQ, rt.worker_id, KEYMGR))
-            await rt.tls.complete.wait()
         with rt.connections_scope:
             async with trio.open_nursery() as connections:
                 with rt.accept_scope:
+                    if rt.tls is not None:  # nothing is accepted before every domain has its certificate
+                        await rt.channel.send(Message(MsgId.CERTIFICATE_REQ, rt.worker_id, KEYMGR))
+                        await rt.tls.complete.wait()
                     async with trio.open_nursery() as accepting:
                         for lfd in boot.listeners:
                             sock = trio.socket.from_stdlib_socket(socket.socket(fileno=lfd.fd))
