@@ -76,10 +76,12 @@ async def _read_head(rt: Runtime, http: HttpConnection, stream, first: bool) -> 
         if idle.cancelled_caught or not data:
             return None
         http.receive_data(data)
-    with trio.move_on_after(config.http_header_timeout) as timer:
-        event = await _next_event(http, stream)
-    if timer.cancelled_caught:
-        raise _Close(408, "request head not complete within http_header_timeout")
+    event = _ready_event(http)  # the common case: the whole head came in one read
+    if event is NEED_DATA:
+        with trio.move_on_after(config.http_header_timeout) as timer:
+            event = await _next_event(http, stream)
+        if timer.cancelled_caught:
+            raise _Close(408, "request head not complete within http_header_timeout")
     if not isinstance(event, RequestHead):
         return None  # the client closed the connection
     return event
@@ -99,6 +101,8 @@ class BodyReader:
         return b"".join([chunk async for chunk in self.chunks()])
 
     async def chunks(self):
+        if not self.pending and _ready_event(self._http) is not NEED_DATA:
+            return  # no body: its end was there with the head
         deadline = trio.current_time() + self._rt.config.http_body_timeout
         while True:
             with trio.move_on_at(deadline) as timer:  # never across a yield: the scope must not leak
@@ -111,6 +115,15 @@ class BodyReader:
             if timer.cancelled_caught:
                 raise _Close(408, "body not complete within http_body_timeout")
             yield event.data
+
+
+def _ready_event(http: HttpConnection):
+    """The next event if it needs no more bytes, else NEED_DATA (nothing consumed)."""
+    event = http.next_event()
+    if isinstance(event, Reject):
+        log.info(f"request refused with {event.status}: {event.reason}")
+        raise _Close(event.status, event.reason)
+    return event
 
 
 async def _next_event(http: HttpConnection, stream):
