@@ -14,8 +14,12 @@ STAMP   := $(VENV)/.installed
 SSLYZE_VERSION := 6.3.1
 SSLYZE_VENV    ?= .venv-sslyze
 SSLYZE_STAMP   := $(SSLYZE_VENV)/.installed-$(SSLYZE_VERSION)
+# The benchmark's peers (uvicorn, hypercorn, granian) live in a virtualenv of
+# their own, which bench/peerenv.py creates from bench/requirements.txt.
+BENCH_VENV     := .venv-bench
+ARGS           ?=
 
-.PHONY: run test test-slow lint check golden man sslyze install uninstall clean
+.PHONY: run test test-slow lint check golden man sslyze bench install uninstall clean
 
 # Create the virtualenv and install korepyd with its test and lint tools.
 $(STAMP): pyproject.toml
@@ -52,6 +56,11 @@ test-slow: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check korepyd tests
+
+# korepyd against uvicorn, hypercorn and granian (see README, Benchmarks):
+# make bench ARGS="--quick" | ARGS="--scenario plain,json --server korepyd,uvicorn" | ARGS=--memory
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(ARGS)
 
 # Check a configuration: make check CONF=path/to/kore.conf
 check: $(STAMP)
@@ -93,4 +102,4 @@ uninstall:
 	fi
 
 clean:
-	rm -rf $(VENV) $(SSLYZE_VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(SSLYZE_VENV) $(BENCH_VENV) build *.egg-info .pytest_cache

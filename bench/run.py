@@ -1,0 +1,252 @@
+"""The benchmark: korepyd against uvicorn, hypercorn (trio) and granian, on
+the same small app, one worker each, server on CPU 0 and load on CPU 1.
+
+    make bench [ARGS="--scenario plain,json --server korepyd,uvicorn --rounds 5 --duration 10"]
+    make bench ARGS=--quick      one round of 3 s: a smoke test of the harness
+    make bench ARGS=--memory     korepyd's worker RSS over a million requests
+
+For each scenario the servers take turns, round after round (round 1:
+every server once, round 2: every server again, ...), each started afresh,
+warmed up for 2 s, then measured with `wrk -t1 -c64 --latency` (websocket:
+bench/wsload.py, 16 connections echoing 32-byte messages) and stopped. The
+tables give the median of the rounds; the raw figures of every run go to
+bench/results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import loadgen
+import memcheck
+import peerenv
+from scenarios import SCENARIOS, STATIC_BYTES, STATIC_NAME, Scenario
+from servers import BENCH, KOREPYD, NAMES, ROOT, SERVER_CPU, Running, Site, descendants
+
+sys.path.insert(0, str(ROOT))
+from tests.pgcluster import Cluster, _bin  # noqa: E402
+
+RESULTS = BENCH / "results"
+WARMUP = 2
+
+
+def main() -> int:
+    args = parse_args()
+    for tool in ("wrk", "taskset"):
+        if not shutil.which(tool):
+            sys.exit(f"bench: {tool} is not installed")
+    if os.cpu_count() < 2:
+        sys.exit("bench: needs 2 CPUs (server on CPU 0, load on CPU 1)")
+    peer_bin = peerenv.ensure()
+    scratch = Path(tempfile.mkdtemp(prefix="korepyd-bench-"))
+    site = make_site(scratch, peer_bin)
+    record = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "host": host(),
+              "versions": versions(peer_bin), "settings": settings(args)}
+    try:
+        if args.memory:
+            result = memcheck.run(site, scratch / "memory.log", total=args.requests)
+            print(memcheck.report(result))
+            record["memory"] = result
+        else:
+            record["scenarios"] = {name: run_scenario(SCENARIOS[name], args, site, scratch)
+                                   for name in args.scenario}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"raw results: {out.relative_to(ROOT)}")
+    return 0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", default=",".join(SCENARIOS), help="comma-separated: " + ",".join(SCENARIOS))
+    parser.add_argument("--server", default=",".join(NAMES), help="comma-separated: " + ",".join(NAMES))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per run")
+    parser.add_argument("--quick", action="store_true", help="1 round of 3 s (a smoke test)")
+    parser.add_argument("--memory", action="store_true", help="only the memory check of korepyd's worker")
+    parser.add_argument("--requests", type=int, default=1_000_000, help="requests of the memory check")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.duration = 1, 3
+    args.scenario = _names(parser, args.scenario, SCENARIOS)
+    args.server = _names(parser, args.server, NAMES)
+    if args.rounds < 1 or args.duration < 1:
+        parser.error("--rounds and --duration must be at least 1")
+    return args
+
+
+def _names(parser, value: str, known) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        parser.error(f"unknown name(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(known)}")
+    return names
+
+
+def make_site(scratch: Path, peer_bin: Path) -> Site:
+    directory = scratch / "korepyd"
+    shutil.copytree(BENCH / "korepyd_app", directory, ignore=shutil.ignore_patterns("__pycache__"))
+    site = Site(directory, peer_bin)
+    site.static_dir.mkdir()
+    (site.static_dir / STATIC_NAME).write_bytes(STATIC_BYTES)
+    return site
+
+
+def run_scenario(scenario: Scenario, args, site: Site, scratch: Path) -> dict:
+    cluster = None
+    if scenario.database:
+        try:
+            cluster = Cluster().start()
+        except (RuntimeError, subprocess.CalledProcessError) as exc:
+            reason = f"no PostgreSQL: {exc}"
+            print(f"\n{scenario.name}: skipped ({reason})")
+            return {"skipped": reason}
+        site.db = cluster.conninfo
+    runs = []
+    try:
+        if cluster:
+            pin_cluster(cluster)
+        for round_ in range(args.rounds):
+            turn = args.server[round_ % len(args.server):] + args.server[:round_ % len(args.server)]
+            for name in turn:
+                run = run_once(scenario, name, args.duration, site, scratch / f"{scenario.name}-{name}.log")
+                run["round"] = round_ + 1
+                runs.append(run)
+                print(progress(scenario, run, args.rounds), flush=True)
+    finally:
+        site.db = None
+        if cluster:
+            cluster.remove()
+    medians = summarize(runs, args.server)
+    print(table(scenario, medians, args))
+    return {"runs": runs, "median": medians}
+
+
+def pin_cluster(cluster: Cluster) -> None:
+    """Move PostgreSQL (the postmaster, its processes and the backends it
+    will fork) to the load's CPU, so that CPU 0 is the server's alone."""
+    postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    for pid in (postmaster, *descendants(postmaster)):
+        subprocess.run(["taskset", "-a", "-p", "-c", loadgen.LOAD_CPU, str(pid)], check=True, capture_output=True)
+
+
+def run_once(scenario: Scenario, name: str, seconds: int, site: Site, log_path: Path) -> dict:
+    """Start, check, warm up, measure, stop: one server, one round."""
+    run = {"server": name, "loadavg_1min": os.getloadavg()[0]}
+    try:
+        with Running(name, site, log_path) as server:
+            run["server_command"] = server.command
+            server.wait_ready(scenario.path)
+            status, body = server.get(scenario.path)
+            if not scenario.check(status, body):
+                raise RuntimeError(f"wrong answer to {scenario.path}: {status} {body[:60]!r}")
+            if scenario.refused and (status := server.get(scenario.refused)[0]) != 400:
+                raise RuntimeError(f"{scenario.refused} answered {status}, not 400")
+            load(scenario, server, site, WARMUP)
+            result = load(scenario, server, site, seconds)
+            result["load_command"] = result.pop("command")
+            result["server_processes"] = 1 + len(server.descendants())
+    except (RuntimeError, OSError) as exc:
+        return {**run, "rate": None, "p50_ms": None, "p99_ms": None, "errors": [str(exc)]}
+    return {**run, **result}
+
+
+def load(scenario: Scenario, server: Running, site: Site, seconds: int) -> dict:
+    if scenario.websocket:
+        return loadgen.websocket(site.peer_bin / "python", server.port, seconds)
+    return loadgen.wrk(server.url(scenario.path), seconds)
+
+
+def summarize(runs: list[dict], servers: list[str]) -> dict:
+    medians = {}
+    for name in servers:
+        good = [r for r in runs if r["server"] == name and r["rate"] and not r["errors"]]
+        failed = [r for r in runs if r["server"] == name and r not in good]
+        entry = {"rounds": len(good), "failed": len(failed)}
+        if good:
+            for key in ("rate", "p50_ms", "p99_ms"):
+                values = [r[key] for r in good if r[key] is not None]
+                entry[key] = statistics.median(values) if values else None
+        if failed:
+            entry["error"] = failed[0]["errors"][0]
+        medians[name] = entry
+    return medians
+
+
+def progress(scenario: Scenario, run: dict, rounds: int) -> str:
+    head = f"  {scenario.name:<9} round {run['round']}/{rounds}  {run['server']:<9}"
+    if run["errors"]:
+        return f"{head} FAILED: {'; '.join(run['errors'])[:160]}"
+    return f"{head} {run['rate']:>10,.0f} {scenario.unit}  p50 {_ms(run['p50_ms'])}  p99 {_ms(run['p99_ms'])}"
+
+
+def table(scenario: Scenario, medians: dict, args) -> str:
+    base = medians.get("korepyd", {}).get("rate")
+    lines = [f"\n{scenario.name} ({scenario.path}; median of {args.rounds} x {args.duration} s)",
+             f"{'server':<10} {scenario.unit:>10} {'p50':>9} {'p99':>9} {'vs korepyd':>11}"]
+    for name, entry in medians.items():
+        if not entry.get("rate"):
+            lines.append(f"{name:<10} {'failed:':>10} {entry.get('error', '')[:90]}")
+            continue
+        ratio = f"{entry['rate'] / base:.2f}x" if base else "-"
+        note = f"  ({entry['failed']} failed round(s))" if entry["failed"] else ""
+        lines.append(f"{name:<10} {entry['rate']:>10,.0f} {_ms(entry['p50_ms'])} {_ms(entry['p99_ms'])} "
+                     f"{ratio:>11}{note}")
+    return "\n".join(lines) + "\n"
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:6.2f} ms" if value is not None else f"{'-':>9}"
+
+
+def settings(args) -> dict:
+    return {"scenarios": args.scenario, "servers": args.server, "rounds": args.rounds, "duration_s": args.duration,
+            "warmup_s": WARMUP, "wrk": f"-t1 -c{loadgen.CONNECTIONS} --latency",
+            "websocket": f"{loadgen.WS_CONNECTIONS} connections, 32-byte binary messages, one in flight each",
+            "pinning": {"server": f"taskset -c {SERVER_CPU}", "load": f"taskset -c {loadgen.LOAD_CPU}"},
+            "order": "interleaved rounds; the first server of each round rotates", "memory": args.memory,
+            "postgresql": f"pinned with taskset -c {loadgen.LOAD_CPU}, beside the load"}
+
+
+def host() -> dict:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    return {"cpu": model, "cpus": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version()}
+
+
+def versions(peer_bin: Path) -> dict:
+    def first_line(argv: list[str]) -> str:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        except OSError as exc:
+            return str(exc)
+        return (done.stdout + done.stderr).strip().splitlines()[0] if (done.stdout + done.stderr).strip() else "?"
+
+    found = {"korepyd": first_line([str(KOREPYD), "-v"]), "wrk": first_line(["wrk", "-v"])}
+    commit = first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "korepyd"], capture_output=True,
+                           text=True).stdout.strip()
+    found["korepyd_commit"] = commit + (" (korepyd/ modified)" if dirty else "")
+    try:
+        found["postgresql"] = first_line([_bin("postgres"), "--version"])
+    except RuntimeError:
+        found["postgresql"] = None
+    found.update(peerenv.versions())
+    return found
+
+
+if __name__ == "__main__":
+    sys.exit(main())
