@@ -21,6 +21,7 @@ from korepyd.http.connection import NEED_DATA, BodyData, EndOfRequest, HttpConne
 from korepyd.kore._connection import connection as kore_connection
 from korepyd.worker import dispatch
 from korepyd.worker.runtime import Runtime
+from korepyd.worker.stream import PlainStream
 
 RECEIVE_SIZE = 65536
 STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError)
@@ -38,7 +39,7 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
                            sni: str | None = None) -> None:
     """Serve the requests of one connection; `sni` is the server name a
     TLS client asked for."""
-    http = HttpConnection(rt.limits)
+    http = rt.http_class(rt.limits)
     client = kore_connection(stream, sni)
     first = True
     try:
@@ -65,15 +66,19 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
 async def _read_head(rt: Runtime, http: HttpConnection, stream, first: bool) -> RequestHead | None:
     config = rt.config
     if not http.has_buffered_data:
-        idle_limit = config.http_header_timeout if first else config.http_keepalive_time
-        with trio.CancelScope(deadline=trio.current_time() + idle_limit) as idle:
-            if not first:
-                rt.idle.add(idle)
-            try:
-                data = await stream.receive_some(RECEIVE_SIZE)
-            finally:
-                rt.idle.discard(idle)
-        if idle.cancelled_caught or not data:
+        data = stream.receive_nowait(RECEIVE_SIZE) if isinstance(stream, PlainStream) else None
+        if data is None:  # nothing there yet: wait, within the idle limit
+            idle_limit = config.http_header_timeout if first else config.http_keepalive_time
+            with trio.CancelScope(deadline=trio.current_time() + idle_limit) as idle:
+                if not first:
+                    rt.idle.add(idle)
+                try:
+                    data = await stream.receive_some(RECEIVE_SIZE)
+                finally:
+                    rt.idle.discard(idle)
+            if idle.cancelled_caught:
+                return None
+        if not data:
             return None
         http.receive_data(data)
     event = _ready_event(http)  # the common case: the whole head came in one read

@@ -13,7 +13,7 @@ import trio
 
 
 class ReplayStream(trio.abc.HalfCloseableStream):
-    def __init__(self, stream: trio.SocketStream, buffered: bytes):
+    def __init__(self, stream: trio.abc.HalfCloseableStream, buffered: bytes):
         self.transport = stream
         self._buffered = buffered
 

@@ -19,6 +19,7 @@ from korepyd import app
 from korepyd.config import model
 from korepyd.http import accesslog, params
 from korepyd.http.connection import Limits
+from korepyd.http.engine import connection_class
 from korepyd.http.filemap import BUILTIN_TYPES
 from korepyd.http.response import HeadPolicy, http_date
 from korepyd.http.router import Router
@@ -54,6 +55,7 @@ class Runtime:
     websockets: set = field(default_factory=set)       # kore.connection objects of live websockets
     pgsql_pools: dict = field(default_factory=dict)    # database name -> worker.pgsql.Pool
     tls: object = None                                 # a worker.tls.TlsState when a server uses TLS
+    http_class: type = field(default_factory=connection_class)   # korepyd.http.engine
 
     @classmethod
     def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:

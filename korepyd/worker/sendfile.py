@@ -1,5 +1,6 @@
-"""Zero-copy file bodies: os.sendfile(2) on a plain socket, driven by trio's
-readiness waits; any other stream (TLS) gets the file in read chunks."""
+"""Zero-copy file bodies: os.sendfile(2) on a plain connection (PlainStream),
+driven by trio's readiness waits; any other stream (TLS) gets the file in
+read chunks."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 
 import trio
 
+from korepyd.worker.stream import PlainStream
+
 CHUNK = 1 << 20
 
 
 async def send_file(stream: trio.abc.SendStream, fd: int, offset: int, count: int) -> None:
-    if isinstance(stream, trio.SocketStream):
+    if isinstance(stream, PlainStream):
         await _sendfile(stream.socket, fd, offset, count)
         return
     while count:

@@ -24,6 +24,7 @@ from korepyd.ipc.keymaterial import Certificate, Challenge
 from korepyd.worker.boot import Boot
 from korepyd.worker.conn import serve_connection
 from korepyd.worker.runtime import Runtime
+from korepyd.worker.stream import PlainStream
 
 ACCESSLOG_FLUSH = 0.1
 
@@ -75,7 +76,8 @@ async def _accept_loop(rt: Runtime, sock, server: str, tls: bool, slots: trio.Se
             raise
         if client.family in (socket.AF_INET, socket.AF_INET6):
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        connections.start_soon(_connection, rt, trio.SocketStream(client), server, tls, slots)
+        stream = PlainStream(socket.socket(client.family, client.type, fileno=client.detach()))
+        connections.start_soon(_connection, rt, stream, server, tls, slots)
 
 
 async def _connection(rt: Runtime, stream, server: str, tls: bool, slots: trio.Semaphore) -> None:

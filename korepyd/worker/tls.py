@@ -112,7 +112,7 @@ class TlsState:
             context = self.contexts.get(self.first[server])
         return context, False
 
-    async def accept(self, stream: trio.SocketStream, server: str,
+    async def accept(self, stream: trio.abc.HalfCloseableStream, server: str,
                      timeout: float) -> tuple[trio.SSLStream, str | None] | None:
         """Read the ClientHello and complete the handshake within `timeout`
         seconds; the TLS stream and the client's server name, or None when
@@ -129,7 +129,7 @@ class TlsState:
         await trio.aclose_forcefully(stream)
         return None
 
-    async def _handshake(self, stream: trio.SocketStream, server: str):
+    async def _handshake(self, stream: trio.abc.HalfCloseableStream, server: str):
         buffered = b""
         while (hello := clienthello.parse(buffered)) is None:
             data = await stream.receive_some(HELLO_READ)
@@ -159,7 +159,7 @@ PLAIN_HTTP_ANSWER = (b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-
                      b"content-length: %d\r\n\r\n%s" % (len(PLAIN_HTTP_BODY), PLAIN_HTTP_BODY))
 
 
-async def _plain_http_answer(stream: trio.SocketStream) -> None:
+async def _plain_http_answer(stream: trio.abc.HalfCloseableStream) -> None:
     """What nginx and Caddy do for a plain HTTP request on a TLS port."""
     try:
         await stream.send_all(PLAIN_HTTP_ANSWER)
