@@ -58,7 +58,11 @@ class RequestHead:
     chunked: bool
 
     def header(self, name: str) -> str | None:
-        return next((v for n, v in reversed(self.headers) if n == name), None)
+        """The last value of header `name` (lower case), or None."""
+        for n, v in reversed(self.headers):
+            if n == name:
+                return v
+        return None
 
 
 @dataclass(frozen=True)

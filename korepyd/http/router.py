@@ -32,6 +32,8 @@ from korepyd.config.regex import compile_posix
 FILEMAP_METHODS = ("get", "head")
 _TARGET_VARS = re.compile(r"\$(qs|1[0-5]|[1-9])")
 
+SEEN_MAX = 1024   # Host values whose domain is remembered (cleared when full)
+
 
 @dataclass(frozen=True)
 class Match:
@@ -95,9 +97,20 @@ class Router:
         for d in compiled:
             self._exact.setdefault(d.domain.name.lower(), d)
         self._globs = [d for d in compiled if _is_glob(d.domain.name)]
+        self._seen: dict[str, DomainRoutes | None] = {}   # Host header value -> domain()
 
     def domain(self, host: str) -> DomainRoutes | None:
         """The domain serving `host` (a Host header value), if any."""
+        try:
+            return self._seen[host]
+        except KeyError:
+            found = self._find(host)
+        if len(self._seen) >= SEEN_MAX:
+            self._seen.clear()
+        self._seen[host] = found
+        return found
+
+    def _find(self, host: str) -> DomainRoutes | None:
         name = strip_port(host).lower()
         exact = self._exact.get(name)
         if exact is not None:

@@ -105,9 +105,15 @@ class BodyReader:
     async def read(self) -> bytes:
         return b"".join([chunk async for chunk in self.chunks()])
 
+    def finish(self) -> None:
+        """Take the end of a request without a body (it came with the head)."""
+        if _ready_event(self._http) is NEED_DATA:  # pragma: no cover - h11 and llhttp both end it at once
+            raise _Close()
+
     async def chunks(self):
-        if not self.pending and _ready_event(self._http) is not NEED_DATA:
-            return  # no body: its end was there with the head
+        if not self.pending:
+            self.finish()
+            return
         deadline = trio.current_time() + self._rt.config.http_body_timeout
         while True:
             with trio.move_on_at(deadline) as timer:  # never across a yield: the scope must not leak

@@ -107,8 +107,10 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
                 result = chunk_hook(req, chunk)
                 if inspect.isawaitable(result):
                     await result
-        else:
+        elif body.pending:
             await _receive_body(rt, req, body)
+        else:
+            body.finish()
         if route.authenticate and not await _authenticated(rt, route.authenticate, req):
             failed = rt.authentications[route.authenticate]
             if failed.type == "request" and req.status is not None:
@@ -189,27 +191,30 @@ async def _authenticated(rt: Runtime, name: str, req: HttpRequest) -> bool:
 
 async def _run_handler(rt: Runtime, route: model.Route, req: HttpRequest, captures) -> tuple[int, list, bytes]:
     handler = rt.resolve(route.handler.name)
-    where = f"handler '{route.handler.name}' for {route.path}"
     try:
         result = handler(req, *captures)
         if inspect.isawaitable(result):
             result = await result
         elif result is not None and result != RESULT_OK:
-            log.warning(f"{where} returned {result!r}; handlers return None (ignored)")
+            log.warning(f"{_where(route)} returned {result!r}; handlers return None (ignored)")
     except trio.Cancelled:
         raise
     except Exception:
-        rt.tasks.report(where)
+        rt.tasks.report(_where(route))
         if req.status is None:
             return 500, [], b""
     for warning in req.warnings:
-        log.warning(f"{where}: {warning}")
+        log.warning(f"{_where(route)}: {warning}")
     if req.websocket is not None and req.status is None:
         return 101, req.response_headers, b""
     if req.status is None:
-        log.warning(f"{where} returned without a response; sent 500")
+        log.warning(f"{_where(route)} returned without a response; sent 500")
         return 500, [], b""
     return req.status, req.response_headers, req.response_body or b""
+
+
+def _where(route: model.Route) -> str:
+    return f"handler '{route.handler.name}' for {route.path}"
 
 
 async def _websocket(rt: Runtime, reply: _Reply, head: RequestHead, req: HttpRequest) -> bool:

@@ -56,6 +56,7 @@ class Runtime:
     pgsql_pools: dict = field(default_factory=dict)    # database name -> worker.pgsql.Pool
     tls: object = None                                 # a worker.tls.TlsState when a server uses TLS
     http_class: type = field(default_factory=connection_class)   # korepyd.http.engine
+    _resolved: dict = field(default_factory=dict)      # resolve()'s cache
 
     @classmethod
     def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:
@@ -121,7 +122,11 @@ class Runtime:
                 conn.websocket_send(op, data)
 
     def resolve(self, name: str):
-        return app.resolve(self.modules, name)
+        """The function kore.conf names `name` (looked up once)."""
+        found = self._resolved.get(name)
+        if found is None:
+            found = self._resolved[name] = app.resolve(self.modules, name)
+        return found
 
     def prepare_paths(self) -> None:
         """After privsep: real paths of the filemap directories, and the body
