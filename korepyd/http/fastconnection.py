@@ -1,0 +1,796 @@
+"""The server side of one HTTP/1.1 connection on llhttp (httptools): the
+same interface, events and verdicts as connection.HttpConnection, three
+to four times cheaper per request (bench/parser.py). Importing it fails
+with ImportError where httptools is absent; HttpConnection then serves.
+
+h11 stays the reference. This module keeps h11's state machine (client
+and server states, keep-alive, switch proposals, 100-continue) and its
+request body framing, ported to a few plain methods, and gives the
+request head to llhttp:
+
+- a head llhttp accepts is taken only if it is also in the part of the
+  grammar where llhttp and h11 read the same thing: a request line of
+  exactly `METHOD SP target SP HTTP/d.d CRLF`, a target of visible ASCII,
+  no empty line before it, at most one Transfer-Encoding and that one
+  `chunked`, Content-Length of at most 20 digits, h11's Host rule;
+- any other head (llhttp refuses it, or it falls outside that part: bare
+  LF line ends, methods llhttp does not know, control bytes h11 lets
+  through in values, odd spacing) is parsed by h11 itself, whose verdict
+  and result stand. A refused request costs what it always did; the
+  common one never meets h11.
+
+What korepyd adds on top of h11 (http_header_max, obs-fold, two
+Content-Lengths, CL with TE, versions, targets, 405, 411, 413, ChunkGuard)
+is applied in HttpConnection's order, with HttpConnection's own
+expressions where they can be shared. Chunked bodies are read by a port
+of h11's ChunkedReader beside the same ChunkGuard (llhttp's chunk and
+trailer rules differ from h11's). Responses are written here, byte for
+byte as h11 writes them, with h11's header checks and its
+h11.LocalProtocolError; the one difference: a reason phrase that h11
+would write as given but that could split the response is refused.
+
+tests/http/test_differential.py compares the two classes on the request
+corpus, on mutations of it and on generated requests and responses.
+"""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+
+import h11
+from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
+
+from korepyd.http.chunks import ChunkError, ChunkGuard
+from korepyd.http.connection import (  # the same checks, literally: one definition of each rule
+    _CONTENT_LENGTH,
+    _OBS_FOLD,
+    BODY_METHODS,
+    CLOSED,
+    MAX_HEADERS,
+    NEED_DATA,
+    BodyData,
+    EndOfRequest,
+    Event,
+    Limits,
+    Reject,
+    RequestHead,
+    _valid_target,
+)
+
+__all__ = ["FastHttpConnection"]
+
+# h11's states, shared so that tests can compare them with h11's own
+IDLE, SEND_RESPONSE, SEND_BODY, DONE = h11.IDLE, h11.SEND_RESPONSE, h11.SEND_BODY, h11.DONE
+MUST_CLOSE, CONN_CLOSED, ERROR = h11.MUST_CLOSE, h11.CLOSED, h11.ERROR
+MIGHT_SWITCH, SWITCHED = h11.MIGHT_SWITCH_PROTOCOL, h11.SWITCHED_PROTOCOL
+_UPGRADE, _CONNECT = "upgrade", "connect"          # the protocol switches a client may propose
+
+# (client, server) -> (new client, new server): h11's state-triggered transitions
+_JOINT = {
+    (MIGHT_SWITCH, SWITCHED): (SWITCHED, SWITCHED),
+    (CONN_CLOSED, DONE): (CONN_CLOSED, MUST_CLOSE),
+    (CONN_CLOSED, IDLE): (CONN_CLOSED, MUST_CLOSE),
+    (ERROR, DONE): (ERROR, MUST_CLOSE),
+    (DONE, CONN_CLOSED): (MUST_CLOSE, CONN_CLOSED),
+    (IDLE, CONN_CLOSED): (MUST_CLOSE, CONN_CLOSED),
+    (DONE, ERROR): (MUST_CLOSE, ERROR),
+}
+
+# h11's grammar (h11/_abnf.py), for what h11 checks itself
+_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+_FIELD_VALUE = re.compile(rb"([^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
+_HEADER_LINE = re.compile(rb"(?P<name>[-!#$%&'*+.^_`|~0-9a-zA-Z]+):[ \t]*(?P<value>([^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?)[ \t]*")
+_CHUNK_HEADER = re.compile(rb"(?P<size>[0-9A-Fa-f]{1,20})(;.*)?[ \t]*\r\n")
+_REASON = re.compile(rb"([ \t]|[^\x00\s])*")
+_DIGITS = re.compile(rb"[0-9]{1,20}")
+_TARGET = re.compile(rb"[\x21-\x7e]+")
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+_FOLD = re.compile(rb"[ \t]+")
+
+_VERSIONS = {f"{major}.{minor}": b"%d.%d" % (major, minor) for major in range(10) for minor in range(10)}
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_STATUS_LINES = {s.value: (s.phrase.encode(), b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode())) for s in HTTPStatus}
+_SPECIAL = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection", b"upgrade", b"expect"})
+_NAMES: dict[bytes, bytes] = {}                    # response header names already checked -> lower case
+_VALUES: set[bytes] = set()                        # values of the headers korepyd writes itself, already checked
+_CACHED_VALUES_OF = frozenset({b"server", b"date", b"connection", b"keep-alive", b"content-length", b"content-type",
+                               b"strict-transport-security", b"accept-ranges", b"last-modified", b"etag"})
+_CACHE_MAX = 1024
+_END = object()                                    # a body reader's "end of the message"
+
+
+class _Refusal(Exception):
+    """What h11 would raise as RemoteProtocolError: the status and why."""
+
+    def __init__(self, reason: str, status: int = 400):
+        super().__init__(reason)
+        self.status = status
+
+
+class FastHttpConnection:
+    """HttpConnection's interface and behaviour, on llhttp."""
+
+    __slots__ = ("limits", "head", "_buffer", "_closed", "_guard", "_body_size", "_rejected", "_client", "_server",
+                 "_keep_alive", "_proposals", "_waiting_100", "_request_method", "_their_version", "_reader",
+                 "_writer", "_parser", "_collector")
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.head: RequestHead | None = None
+        self._buffer = bytearray()       # received, not yet consumed: h11's receive buffer
+        self._closed = False             # the client sent EOF
+        self._guard: ChunkGuard | None = None
+        self._body_size = 0
+        self._rejected: Reject | None = None
+        self._client = IDLE
+        self._server = IDLE
+        self._keep_alive = True
+        self._proposals: set[str] = set()
+        self._waiting_100 = False
+        self._request_method: bytes | None = None
+        self._their_version: bytes | None = None
+        self._reader: int | _ChunkedReader = 0  # the request body: bytes still to come, or the chunked reader
+        self._writer: int | str = 0         # the response body: bytes still owed, "chunked" or "http/1.0"
+        self._collector = _HeadCollector()
+        self._parser: HttpRequestParser | None = None
+
+    # -- input ---------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Bytes from the client; b"" means the client closed its side."""
+        if self._rejected:
+            return
+        if data and self._guard is not None and not self._guard.done:
+            try:
+                self._guard.feed(data)
+            except ChunkError as exc:
+                self._reject(400, str(exc))
+                return
+        if data:
+            if self._closed:
+                raise RuntimeError("received close, then received more data?")
+            self._buffer += data
+        else:
+            self._closed = True
+
+    def next_event(self) -> Event:
+        if self._rejected:
+            return self._rejected
+        try:
+            if self._client is IDLE:
+                return self._next_head()
+            if self._client is SEND_BODY:
+                return self._next_body_event()
+            return self._after_request()
+        except _Refusal as refusal:
+            self._client_error()
+            return self._reject(refusal.status, str(refusal))
+
+    def _next_head(self) -> Event:
+        buffer, limits = self._buffer, self.limits
+        end = _head_end(buffer) if buffer else None
+        if buffer:  # HttpConnection._check_head_bytes
+            size = end[1] if end else len(buffer)
+            if size > limits.header_max:
+                first_line = buffer.split(b"\n", 1)[0]
+                if len(first_line) > limits.header_max:
+                    return self._reject(414, "request line longer than http_header_max")
+                return self._reject(431, "request head larger than http_header_max")
+        if end is None:
+            if buffer and buffer[0] < 0x21:
+                raise _Refusal("illegal request line")
+            if self._closed:
+                if buffer:
+                    raise _Refusal("peer unexpectedly closed connection")
+                self._client_closed()
+                return CLOSED
+            return NEED_DATA
+        head = bytes(buffer[:end[1]])
+        lines_end = end[0] + 1  # the head without its blank line, as HttpConnection checks it
+        if _OBS_FOLD.search(head, 0, lines_end):
+            return self._reject(400, "folded header line (obs-fold)")
+        lengths = _CONTENT_LENGTH.findall(head, 0, lines_end)
+        if len(lengths) > 1 or any(b"," in v for v in lengths):
+            return self._reject(400, "more than one Content-Length")
+        del buffer[:end[1]]
+        return self._on_request(*(self._parse_fast(head) or _parse_with_h11(head, limits.header_max)))
+
+    def _parse_fast(self, head: bytes) -> tuple | None:
+        """The head through llhttp, as _parse_with_h11 returns it; None where h11 must decide."""
+        if head[0] < 0x21:  # llhttp skips empty lines before a request; h11 refuses them
+            return None
+        parser, collector = self._parser, self._collector
+        if parser is None:
+            parser = HttpRequestParser(collector)
+        collector.start()
+        self._parser = None
+        try:
+            parser.feed_data(head)
+        except HttpParserUpgrade:
+            pass
+        except HttpParserError:
+            return None
+        else:
+            if collector.complete and parser.should_keep_alive():
+                self._parser = parser
+        if not collector.headers_done:
+            return None
+        method, target, version = parser.get_method(), collector.url, _version(parser)
+        if not head.startswith(b"%s %s HTTP/%s\r\n" % (method, target, version)) or not _TARGET.fullmatch(target):
+            return None
+        headers, special = [], {}
+        for name, value in collector.headers:
+            lower = name.lower()
+            value = value.rstrip(b" \t")  # llhttp keeps the trailing whitespace
+            if lower in _SPECIAL:
+                if lower == b"content-length" and not _DIGITS.fullmatch(value):
+                    return None
+                if lower == b"transfer-encoding":
+                    value = value.lower()
+                    if value != b"chunked" or lower in special:
+                        return None
+                special.setdefault(lower, []).append(value)
+            headers.append((name, lower, value))
+        hosts = len(special.get(b"host", ()))
+        if hosts > 1 or (hosts == 0 and version == b"1.1"):
+            return None
+        return method, target, version, headers, special
+
+    def _on_request(self, method: bytes, target: bytes, version: bytes, headers: list, special: dict) -> Event:
+        """h11 takes the Request, then HttpConnection._on_request's checks.
+        `headers` holds (name, lower name, value); `special` the values of
+        the headers named in _SPECIAL, by lower name."""
+        self._take_request(method, version, special)
+        if version not in (b"1.0", b"1.1"):
+            return self._reject(505, f"HTTP version {version.decode('ascii', 'replace')} not supported")
+        if len(headers) > MAX_HEADERS:
+            return self._reject(431, f"more than {MAX_HEADERS} headers")
+        lengths = special.get(b"content-length")
+        encodings = special.get(b"transfer-encoding")
+        if lengths and encodings:
+            return self._reject(400, "both Content-Length and Transfer-Encoding")
+        if encodings and version == b"1.0":
+            return self._reject(400, "Transfer-Encoding in an HTTP/1.0 request")
+        if not _valid_target(method, target):
+            return self._reject(400, "request target is not /path, an absolute URL or *")
+        length = int(lengths[0]) if lengths else None
+        chunked = bool(encodings)
+        has_body = chunked or bool(length)
+        if has_body and self.limits.body_max == 0:
+            return self._reject(405, "http_body_max is 0: no request may have a body")
+        if length is not None and length > self.limits.body_max:
+            return self._reject(413, "Content-Length larger than http_body_max")
+        if method in BODY_METHODS and length is None and not chunked:
+            return self._reject(411, "a body method without Content-Length")
+        self._body_size = 0
+        if chunked:
+            self._guard = ChunkGuard()
+            try:
+                self._guard.feed(bytes(self._buffer))
+            except ChunkError as exc:
+                return self._reject(400, str(exc))
+        text = target.decode("latin-1")
+        path, _, query = text.partition("?")
+        if not path.startswith("/"):  # absolute-form: keep the path of the URL
+            path = "/" + path.split("://", 1)[-1].partition("/")[2] if "://" in path else path
+        self.head = RequestHead(
+            method.decode("ascii").lower(), text, path, query, version,
+            [(n.decode("latin-1"), v.decode("latin-1")) for _, n, v in headers], length, chunked)
+        return self.head
+
+    def _take_request(self, method: bytes, version: bytes, special: dict) -> None:
+        """h11's Connection._process_event for a Request from the client."""
+        if method == b"CONNECT":
+            self._proposals.add(_CONNECT)
+        if b"upgrade" in special and _comma_split(special[b"upgrade"]):
+            self._proposals.add(_UPGRADE)
+        self._client = SEND_BODY
+        if self._server is not IDLE:
+            raise _Refusal(f"can't handle event type Request when role=SERVER and state={self._server}")
+        self._server = SEND_RESPONSE
+        self._request_method, self._their_version = method, version
+        if version < b"1.1" or _has_token(special.get(b"connection"), b"close"):
+            self._keep_alive = False
+        self._waiting_100 = version >= b"1.1" and _has_token(special.get(b"expect"), b"100-continue")
+        self._settle()
+        if b"transfer-encoding" in special:
+            self._reader = _ChunkedReader()
+        else:
+            self._reader = int(special[b"content-length"][0]) if b"content-length" in special else 0
+
+    def _next_body_event(self) -> Event:
+        buffer, reader = self._buffer, self._reader
+        if type(reader) is int:  # h11's ContentLengthReader
+            if reader == 0:
+                data = _END
+            elif buffer:
+                data = bytes(buffer[:reader])
+                del buffer[:reader]
+                self._reader = reader - len(data)
+            else:
+                data = None
+        else:
+            data = reader(buffer)
+        if data is None:
+            if not buffer and self._closed:
+                raise _Refusal("peer closed connection without sending complete message body")
+            if len(buffer) > self.limits.header_max:
+                raise _Refusal("Receive buffer too long", 431)
+            if self._closed:
+                raise _Refusal("peer unexpectedly closed connection")
+            return NEED_DATA
+        self._waiting_100 = False
+        if data is _END:
+            self._client = DONE
+            self._settle()
+            return EndOfRequest()
+        self._body_size += len(data)
+        if self._body_size > self.limits.body_max:
+            return self._reject(413, "body larger than http_body_max")
+        return BodyData(data)
+
+    def _after_request(self) -> Event:
+        """h11 between the end of a request and start_next_cycle()."""
+        state = self._client
+        if (state is DONE and self._buffer) or state is MIGHT_SWITCH or state is SWITCHED:
+            return NEED_DATA  # h11: PAUSED
+        if self._buffer:
+            raise _Refusal("Got data when expecting EOF")
+        if self._closed:
+            self._client_closed()
+            return CLOSED
+        return NEED_DATA
+
+    def _reject(self, status: int, reason: str) -> Reject:
+        self._rejected = Reject(status, reason)
+        return self._rejected
+
+    # -- output ----------------------------------------------------------------
+
+    @property
+    def waiting_for_continue(self) -> bool:
+        """The client sent Expect: 100-continue and waits before its body."""
+        return self._waiting_100
+
+    def send_continue(self) -> bytes:
+        self._check_can_send()
+        if self._server is not SEND_RESPONSE:
+            self._cannot("InformationalResponse")
+        self._waiting_100 = False
+        return _CONTINUE
+
+    def respond(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
+        """The response head; raises h11.LocalProtocolError on a bad header."""
+        items = _checked_headers(headers)
+        reason = _bytesify(reason)
+        if not isinstance(status, int):
+            raise h11.LocalProtocolError("status code must be integer")
+        status = int(status)
+        if not 200 <= status < 1000:
+            raise h11.LocalProtocolError(f"Response status_code should be in range [200, 1000), not {status}")
+        if not _REASON.fullmatch(reason):  # h11 writes any reason: refuse what would split the response
+            raise h11.LocalProtocolError(f"Illegal reason phrase {reason!r}")
+        self._check_can_send()
+        try:
+            items = self._clean_up_response(status, items)
+            switch = _CONNECT in self._proposals and 200 <= status < 300
+            if not switch:
+                self._proposals.clear()
+            if self._server is not SEND_RESPONSE and (switch or self._server is not IDLE):
+                self._cannot("Response")
+            if switch:
+                self._server = SWITCHED
+            else:
+                self._server = SEND_BODY
+                self._writer = _body_framing(self._request_method, status, items)
+            if _has_token(items.connection, b"close"):
+                self._keep_alive = False
+            self._waiting_100 = False
+            self._settle()
+        except h11.LocalProtocolError:
+            self._server_error()
+            raise
+        known = _STATUS_LINES.get(status)
+        parts = [known[1] if known and known[0] == reason else b"HTTP/1.1 %d %s\r\n" % (status, reason)]
+        if items.host:  # h11 writes Host first
+            for name, lower, value in items:
+                if lower == b"host":
+                    parts += (name, b": ", value, b"\r\n")
+        for name, lower, value in items:
+            if lower != b"host":
+                parts += (name, b": ", value, b"\r\n")
+        parts.append(b"\r\n")
+        return b"".join(parts)
+
+    def send_body(self, data: bytes) -> bytes:
+        self._check_can_send()
+        if self._server is not SEND_BODY:
+            self._cannot("Data")
+        writer = self._writer
+        if type(writer) is int:
+            self._count_body(len(data))
+            return bytes(data)
+        if writer == "chunked":
+            return b"%x\r\n%s\r\n" % (len(data), data) if data else b""
+        return bytes(data)
+
+    def send_passthrough(self, length: int) -> None:
+        """Account for `length` body bytes the caller sends itself (sendfile)."""
+        self._check_can_send()
+        if self._server is not SEND_BODY:
+            self._cannot("Data")
+        if type(self._writer) is int:
+            self._count_body(length)
+
+    def end(self) -> bytes:
+        self._check_can_send()
+        if self._server is not SEND_BODY:
+            self._cannot("EndOfMessage")
+        self._server = DONE
+        self._settle()
+        writer = self._writer
+        if type(writer) is int:
+            if writer != 0:
+                self._server_error()
+                raise h11.LocalProtocolError("Too little data for declared Content-Length")
+            return b""
+        return b"0\r\n\r\n" if writer == "chunked" else b""
+
+    @property
+    def can_respond(self) -> bool:
+        return self._server is IDLE or self._server is SEND_RESPONSE
+
+    def start_next_cycle(self) -> bool:
+        """Ready for the next request on this connection; False if it must close."""
+        if self._rejected or self._server is not DONE or self._client is not DONE:
+            return False
+        self._client = self._server = IDLE
+        self._request_method = None
+        self._guard = None
+        self.head = None
+        return True
+
+    def upgraded_data(self) -> bytes:
+        """The bytes the client sent after a request that switched protocols."""
+        return bytes(self._buffer)
+
+    @property
+    def has_buffered_data(self) -> bool:
+        return bool(self._buffer)
+
+    def _clean_up_response(self, status: int, items: _Headers) -> _Headers:
+        """h11's _clean_up_response_headers_for_sending: framing and Connection."""
+        method = b"GET" if self._request_method == b"HEAD" else self._request_method
+        framed = type(_body_framing(method, status, items)) is int
+        if framed and self._keep_alive:
+            return items
+        need_close = False
+        kept = list(items)
+        if not framed:
+            kept = [item for item in kept if item[1] not in (b"content-length", b"transfer-encoding")]
+            if self._their_version is None or self._their_version < b"1.1":
+                need_close = self._request_method != b"HEAD"
+            else:
+                kept.append((b"Transfer-Encoding", b"transfer-encoding", b"chunked"))
+        if not self._keep_alive or need_close:
+            options = set(_comma_split(items.connection))
+            options.discard(b"keep-alive")
+            options.add(b"close")
+            kept = [item for item in kept if item[1] != b"connection"]
+            kept += [(b"Connection", b"connection", option) for option in sorted(options)]
+        return _Headers(kept)
+
+    def _count_body(self, length: int) -> None:
+        self._writer -= length
+        if self._writer < 0:
+            self._server_error()
+            raise h11.LocalProtocolError("Too much data for declared Content-Length")
+
+    def _check_can_send(self) -> None:
+        if self._server is ERROR:
+            raise h11.LocalProtocolError("Can't send data when our state is ERROR")
+
+    def _cannot(self, event: str) -> None:
+        state = self._server
+        self._server_error()
+        raise h11.LocalProtocolError(f"can't handle event type {event} when role=SERVER and state={state}")
+
+    # -- h11's state machine ------------------------------------------------------
+
+    def _client_closed(self) -> None:
+        self._client = CONN_CLOSED  # ConnectionClosed from IDLE, DONE, MUST_CLOSE or CLOSED
+        self._settle()
+
+    def _client_error(self) -> None:
+        self._client = ERROR
+        self._settle()
+
+    def _server_error(self) -> None:
+        self._server = ERROR
+        self._settle()
+
+    def _settle(self) -> None:
+        """h11's ConnectionState._fire_state_triggered_transitions."""
+        while True:
+            before = client, server = self._client, self._server
+            if self._proposals and client is DONE:
+                client = MIGHT_SWITCH
+            if not self._proposals and client is MIGHT_SWITCH:
+                client = DONE
+            if not self._keep_alive:
+                client = MUST_CLOSE if client is DONE else client
+                server = MUST_CLOSE if server is DONE else server
+            client, server = _JOINT.get((client, server), (client, server))
+            self._client, self._server = client, server
+            if (client, server) == before:
+                return
+
+
+class _HeadCollector:
+    """llhttp's callbacks for one request head: the target and the header lines."""
+
+    __slots__ = ("url", "headers", "headers_done", "complete")
+
+    def __init__(self) -> None:
+        self.start()
+
+    def start(self) -> None:
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.headers_done = self.complete = False
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+class _ChunkedReader:
+    """h11's ChunkedReader on a bytearray: decoded data, _END, or None for "need data"."""
+
+    def __init__(self) -> None:
+        self._in_chunk = 0           # bytes of the current chunk still to come
+        self._to_discard = b""       # the CRLF after a chunk, as far as it has not come yet
+        self._reading_trailer = False
+
+    def __call__(self, buffer: bytearray):
+        if self._reading_trailer:
+            lines = _extract_lines(buffer)
+            if lines is None:
+                return None
+            _check_fields(_header_fields(lines))
+            return _END
+        if self._to_discard:
+            data = _extract_at_most(buffer, len(self._to_discard))
+            if data is None:
+                return None
+            if data != self._to_discard[:len(data)]:
+                raise _Refusal(f"malformed chunk footer: {data!r} (expected {self._to_discard!r})")
+            self._to_discard = self._to_discard[len(data):]
+            if self._to_discard:
+                return None
+        if self._in_chunk == 0:
+            end = buffer.find(b"\r\n")
+            if end < 0:
+                return None
+            line = bytes(buffer[:end + 2])
+            del buffer[:end + 2]
+            match = _CHUNK_HEADER.fullmatch(line)
+            if not match:
+                raise _Refusal(f"illegal chunk header: {line!r}")
+            self._in_chunk = int(match["size"], 16)
+            if self._in_chunk == 0:
+                self._reading_trailer = True
+                return self(buffer)
+        data = _extract_at_most(buffer, self._in_chunk)
+        if data is None:
+            return None
+        self._in_chunk -= len(data)
+        if self._in_chunk == 0:
+            self._to_discard = b"\r\n"
+        return data
+
+
+def _head_end(buffer: bytearray) -> tuple[int, int] | None:
+    """Where HttpConnection's _HEAD_END (`\\r?\\n\\r?\\n`) first matches: the
+    same blank line, found as h11 finds it (`\\n\\r?\\n`), which the regex
+    engine looks for by its first byte instead of trying every position."""
+    match = _BLANK_LINE.search(buffer)
+    if match is None:
+        return None
+    start = match.start()
+    if start and buffer[start - 1] == 0x0D:
+        start -= 1
+    return start, match.end()
+
+
+def _parse_with_h11(head: bytes, header_max: int) -> tuple:
+    """A head llhttp could not settle, parsed by the reference: method, target,
+    version, headers as (name, lower name, value), and `special`, the values
+    of the headers named in _SPECIAL by lower name."""
+    reference = h11.Connection(h11.SERVER, max_incomplete_event_size=header_max)
+    reference.receive_data(head)
+    try:
+        request = reference.next_event()
+    except h11.RemoteProtocolError as exc:
+        raise _Refusal(str(exc), exc.error_status_hint if exc.error_status_hint >= 400 else 400) from None
+    headers, special = [], {}
+    for (raw, value), (lower, _) in zip(request.headers.raw_items(), request.headers, strict=True):
+        headers.append((raw, lower, value))
+        if lower in _SPECIAL:
+            special.setdefault(lower, []).append(value)
+    return request.method, request.target, request.http_version, headers, special
+
+
+def _version(parser: HttpRequestParser) -> bytes:
+    text = parser.get_http_version()
+    return _VERSIONS.get(text) or text.encode("ascii")
+
+
+def _extract_at_most(buffer: bytearray, count: int) -> bytes | None:
+    data = bytes(buffer[:count])
+    if not data:
+        return None
+    del buffer[:count]
+    return data
+
+
+def _extract_lines(buffer: bytearray) -> list[bytes] | None:
+    """h11's ReceiveBuffer.maybe_extract_lines: the lines up to a blank one."""
+    for empty in (b"\n", b"\r\n"):
+        if buffer.startswith(empty):
+            del buffer[:len(empty)]
+            return []
+    match = _BLANK_LINE.search(buffer)
+    if match is None:
+        return None
+    block = bytes(buffer[:match.end()])
+    del buffer[:match.end()]
+    lines = [line[:-1] if line.endswith(b"\r") else line for line in block.split(b"\n")]
+    return lines[:-2]
+
+
+def _header_fields(lines: list[bytes]) -> list[tuple[bytes, bytes]]:
+    """h11's _decode_header_lines, obs-fold unfolded as h11 does."""
+    unfolded: list[bytes] = []
+    for line in lines:
+        fold = _FOLD.match(line)
+        if fold:
+            if not unfolded:
+                raise _Refusal("continuation line at start of headers")
+            unfolded[-1] += b" " + line[fold.end():]
+        else:
+            unfolded.append(line)
+    fields = []
+    for line in unfolded:
+        match = _HEADER_LINE.fullmatch(line)
+        if not match:
+            raise _Refusal(f"illegal header line: {line!r}")
+        fields.append((match["name"], match["value"]))
+    return fields
+
+
+def _check_fields(fields: list[tuple[bytes, bytes]]) -> None:
+    """h11's normalize_and_validate on parsed fields (trailers): Content-Length and Transfer-Encoding."""
+    seen_length, seen_encoding = None, False
+    for name, value in fields:
+        name = name.lower()
+        if name == b"content-length":
+            lengths = {length.strip() for length in value.split(b",")}
+            value = lengths.pop() if len(lengths) == 1 else None
+            if value is None or not _DIGITS.fullmatch(value) or seen_length not in (None, value):
+                raise _Refusal("bad or conflicting Content-Length")
+            seen_length = value
+        elif name == b"transfer-encoding":
+            if seen_encoding:
+                raise _Refusal("multiple Transfer-Encoding headers", 501)
+            if value.lower() != b"chunked":
+                raise _Refusal("Only Transfer-Encoding: chunked is supported", 501)
+            seen_encoding = True
+
+
+class _Headers(list):
+    """Response header items (name, lower name, value), with what framing needs."""
+
+    __slots__ = ("length", "chunked", "connection", "host")
+
+    def __init__(self, items: list[tuple[bytes, bytes, bytes]]):
+        super().__init__(items)
+        self.length: bytes | None = None       # the first Content-Length
+        self.chunked = False                   # Transfer-Encoding: chunked
+        self.connection: list[bytes] = []      # the Connection values
+        self.host = False
+        for _, lower, value in items:
+            if lower in _SPECIAL:
+                self._note(lower, value)
+
+    def _note(self, lower: bytes, value: bytes) -> None:
+        if lower == b"content-length":
+            self.length = value if self.length is None else self.length
+        elif lower == b"transfer-encoding":
+            self.chunked = True
+        elif lower == b"connection":
+            self.connection.append(value)
+        elif lower == b"host":
+            self.host = True
+
+
+def _checked_headers(headers) -> _Headers:
+    """h11's normalize_and_validate for response headers."""
+    items = _Headers([])
+    for name, value in headers:
+        if type(name) is not bytes:
+            name = _bytesify(name)
+        if type(value) is not bytes:
+            value = _bytesify(value)
+        lower = _NAMES.get(name)
+        if lower is None:
+            if not _TOKEN.fullmatch(name):
+                raise h11.LocalProtocolError(f"Illegal header name {name!r}")
+            lower = name.lower()
+            if len(_NAMES) >= _CACHE_MAX:
+                _NAMES.clear()
+            _NAMES[name] = lower
+        if value not in _VALUES:
+            if not _FIELD_VALUE.fullmatch(value):
+                raise h11.LocalProtocolError(f"Illegal header value {value!r}")
+            if lower in _CACHED_VALUES_OF:
+                if len(_VALUES) >= _CACHE_MAX:
+                    _VALUES.clear()
+                _VALUES.add(value)
+        if lower in _SPECIAL:
+            if lower == b"content-length":
+                lengths = {length.strip() for length in value.split(b",")}
+                if len(lengths) != 1:
+                    raise h11.LocalProtocolError("conflicting Content-Length headers")
+                value = lengths.pop()
+                if not _DIGITS.fullmatch(value):
+                    raise h11.LocalProtocolError("bad Content-Length")
+                if items.length is not None:
+                    if items.length != value:
+                        raise h11.LocalProtocolError("conflicting Content-Length headers")
+                    continue  # h11 keeps one of equal Content-Lengths
+            elif lower == b"transfer-encoding":
+                if items.chunked:
+                    raise h11.LocalProtocolError("multiple Transfer-Encoding headers")
+                value = value.lower()
+                if value != b"chunked":
+                    raise h11.LocalProtocolError("Only Transfer-Encoding: chunked is supported")
+            items._note(lower, value)
+        items.append((name, lower, value))
+    return items
+
+
+def _body_framing(method: bytes | None, status: int, items: _Headers) -> int | str:
+    """h11's _body_framing for a response: a length, "chunked" or "http/1.0"."""
+    if status in (204, 304) or method == b"HEAD" or (method == b"CONNECT" and 200 <= status < 300):
+        return 0
+    if items.chunked:
+        return "chunked"
+    return "http/1.0" if items.length is None else int(items.length)
+
+
+def _comma_split(values: list[bytes]) -> list[bytes]:
+    """h11's get_comma_header, on the values of one header."""
+    return [value for raw in values for value in (v.strip() for v in raw.lower().split(b",")) if value]
+
+
+def _has_token(values: list[bytes] | None, token: bytes) -> bool:
+    """`token` is among the comma-separated values (h11's get_comma_header)."""
+    return bool(values) and any(token in value.lower() for value in values) and token in _comma_split(values)
+
+
+def _bytesify(value) -> bytes:
+    if isinstance(value, str):
+        return value.encode("ascii")
+    if isinstance(value, int):
+        raise TypeError("expected bytes-like object, not int")
+    return bytes(value)
