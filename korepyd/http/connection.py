@@ -107,6 +107,7 @@ class HttpConnection:
         self._body_size = 0
         self._rejected: Reject | None = None
         self.head: RequestHead | None = None
+        self.request_method: bytes | None = None   # known once the request line is read, even if refused
 
     # -- input ---------------------------------------------------------------
 
@@ -172,6 +173,7 @@ class HttpConnection:
         return None
 
     def _on_request(self, event: h11.Request) -> Event:
+        self.request_method = event.method
         version = event.http_version
         if version not in (b"1.0", b"1.1"):
             return self._reject(505, f"HTTP version {version.decode('ascii', 'replace')} not supported")
@@ -251,6 +253,7 @@ class HttpConnection:
         self._h11.start_next_cycle()
         self._guard = None
         self.head = None
+        self.request_method = None
         return True
 
     def upgraded_data(self) -> bytes:

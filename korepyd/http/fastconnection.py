@@ -441,6 +441,11 @@ class FastHttpConnection:
     def can_respond(self) -> bool:
         return self._server is IDLE or self._server is SEND_RESPONSE
 
+    @property
+    def request_method(self) -> bytes | None:
+        """Known once the request line is read, even if the request is refused."""
+        return self._request_method
+
     def start_next_cycle(self) -> bool:
         """Ready for the next request on this connection; False if it must close."""
         if self._rejected or self._server is not DONE or self._client is not DONE:

@@ -82,6 +82,8 @@ async def _answer(rt: Runtime, reply: _Reply, head: RequestHead, domain, body, t
         return await reply.send(outcome.status, keep=False)
     if isinstance(outcome, Rewrite):
         extra = [("location", outcome.location)] if outcome.location is not None else []
+        if not body.pending:
+            body.finish()  # so that the connection can be kept
         return await reply.send(outcome.status, extra, keep=keep and not body.pending)
     if rt.config.http_request_limit and rt.requests >= rt.config.http_request_limit:
         return await reply.send(503, keep=False)
@@ -267,8 +269,8 @@ async def _serve_file(rt: Runtime, reply: _Reply, item: model.Filemap, head: Req
 
 async def send_error(rt: Runtime, http: HttpConnection, stream, status: int, tls: bool) -> None:
     """An error korepyd makes itself (a refused request): connection: close."""
-    if http.can_respond:
-        await _Reply(rt, http, stream, tls).send(status, keep=False)
+    if http.can_respond:  # a HEAD request whose head was read gets no body, not even an error page
+        await _Reply(rt, http, stream, tls, http.request_method == b"HEAD").send(status, keep=False)
 
 
 class _Reply:

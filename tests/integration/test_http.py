@@ -539,3 +539,24 @@ def test_request_limit_and_pretty_errors(tmp_path):
         assert first["r"] == (200, b"done")
     finally:
         daemon.stop()
+
+
+def test_redirects_keep_the_connection(site):
+    answer = raw_exchange(site, b"GET /old/a HTTP/1.1\r\nHost: x\r\n\r\nGET /old/b HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.count(b"HTTP/1.1 301 ") == 2, answer
+
+
+def test_a_refused_head_request_gets_a_head_without_a_body(tmp_path):
+    """A HEAD refused after its head was read (413 here) with http_pretty_error
+    on: the error page is not sent, and nothing breaks."""
+    conf = ("server s {{\n bind 127.0.0.1 {port}\n tls no\n}}\nhttp_pretty_error yes\nhttp_body_max 10\n"
+            "domain * {{\n attach s\n route / {{\n  handler index\n }}\n}}\npython_import app.py\n")
+    port = write_site(tmp_path, conf, "def index(req):\n    req.response(200, b'x')\n")
+    daemon = Daemon(tmp_path, port)
+    try:
+        daemon.wait_ready()
+        answer = raw_exchange(daemon, b"HEAD / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 413 ") and answer.endswith(b"\r\n\r\n"), answer
+        assert "internal error" not in daemon.log()
+    finally:
+        daemon.stop()
