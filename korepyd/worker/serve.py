@@ -123,7 +123,7 @@ async def _messages(rt: Runtime) -> None:
             rt.tasks.spawn(rt.deliver_object, msg.payload)
         elif msg.id == MsgId.WEBSOCKET and msg.payload:
             rt.broadcast_local(None, msg.payload[0], msg.payload[1:])
-        elif rt.tls is not None and msg.id in KEY_MATERIAL:
+        elif msg.id in KEY_MATERIAL:
             try:
                 await _key_material(rt, msg)
             except IpcError as exc:
@@ -134,13 +134,17 @@ KEY_MATERIAL = {MsgId.CERTIFICATE, MsgId.ACME_CHALLENGE, MsgId.ACME_CHALLENGE_CL
 
 
 async def _key_material(rt: Runtime, msg: Message) -> None:
+    """keymgr's material; a worker without TLS listeners (worker_no_accept)
+    only acknowledges challenges, so that keymgr need not wait for it."""
     if msg.id == MsgId.CERTIFICATE:
-        rt.tls.install(Certificate.decode(msg.payload))
+        if rt.tls is not None:
+            rt.tls.install(Certificate.decode(msg.payload))
     elif msg.id == MsgId.ACME_CHALLENGE:
         challenge = Challenge.decode(msg.payload)
-        rt.tls.set_challenge(challenge)
+        if rt.tls is not None:
+            rt.tls.set_challenge(challenge)
         await rt.channel.send(Message(MsgId.ACME_CHALLENGE_SET, rt.worker_id, KEYMGR, challenge.token.encode()))
-    else:
+    elif rt.tls is not None:
         rt.tls.clear_challenge(Challenge.decode(msg.payload))
 
 
