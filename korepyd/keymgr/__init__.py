@@ -17,35 +17,23 @@ operations to another process); the workers still never open key files.
 
 from __future__ import annotations
 
-import argparse
 import os
-import pickle
-import signal
-import socket
 
 import trio
 
 from korepyd import log, privsep
-from korepyd.channel import read_message_blocking
 from korepyd.errors import ExitCode, KorepydError
-from korepyd.ipc import MsgId
 from korepyd.keymgr.service import KeyManager
-from korepyd.worker.boot import Boot
+from korepyd.worker.boot import receive
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="korepyd.keymgr")
-    parser.add_argument("--ipc", type=int, required=True)
-    ipc = socket.socket(fileno=parser.parse_args(argv).ipc)
-    msg, pending = read_message_blocking(ipc)
-    if msg is None or msg.id != MsgId.BOOT:
+    started = receive("korepyd.keymgr", argv)
+    if started is None:
         return ExitCode.BOOT_ERROR
-    boot: Boot = pickle.loads(msg.payload)
+    boot, ipc, pending = started
     config = boot.config
     log.setup("keymgr", quiet=boot.quiet, logfile=config.logfile)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGQUIT, lambda *_: os._exit(0))
     os.chdir(boot.cwd)
     overrides = privsep.overrides_for(config, boot.skip_chroot, boot.skip_runas)
     try:

@@ -7,37 +7,28 @@ it still can, drops privileges, then runs trio until told to stop.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
-import pickle
-import signal
 import socket
 
 import trio
 
 from korepyd import app, kore, log, privsep
-from korepyd.channel import read_message_blocking
 from korepyd.errors import AppLoadError, ExitCode
-from korepyd.ipc import MsgId
 from korepyd.kore import _state
 from korepyd.worker import serve
-from korepyd.worker.boot import Boot
+from korepyd.worker.boot import Boot, receive
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.tls import TlsState, make_scratch, remove_scratch
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="korepyd.worker")
-    parser.add_argument("--ipc", type=int, required=True)
-    ipc = socket.socket(fileno=parser.parse_args(argv).ipc)
-    msg, pending = read_message_blocking(ipc)
-    if msg is None or msg.id != MsgId.BOOT:
+    started = receive("korepyd.worker", argv)
+    if started is None:
         return ExitCode.BOOT_ERROR
-    boot: Boot = pickle.loads(msg.payload)
+    boot, ipc, pending = started
     config = boot.config
     log.setup(f"wrk {boot.worker_id}", quiet=boot.quiet, logfile=config.logfile)
-    _signals()
     os.chdir(boot.cwd)
     try:
         app_modules = [app.replay_app(boot.app, list(boot.app_args))] if boot.app else []
@@ -119,11 +110,3 @@ def _preload() -> None:
         codecs.lookup(name)
     "bücher.example".encode("idna")  # loads punycode too
     time.tzset()  # the zone is read now and cached
-
-
-def _signals() -> None:
-    """The parent decides on INT (a Ctrl-C reaches the whole process group)
-    and HUP; QUIT means stop at once; TERM is handled in trio (graceful)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGQUIT, lambda *_: os._exit(0))

@@ -1,15 +1,23 @@
 """What the parent tells a new child before it runs: the BOOT message.
 
 The parent pickles a Boot and sends it as the first message on the
-child's IPC socket; the child unpickles it (the parent is trusted; the
-parent never unpickles what a child sends).
+child's IPC socket; the child (a worker or keymgr) takes it with
+receive() and unpickles it (the parent is trusted; the parent never
+unpickles what a child sends).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import pickle
+import signal
+import socket
 from dataclasses import dataclass
 
+from korepyd.channel import read_message_blocking
 from korepyd.config.model import Config
+from korepyd.ipc import MsgId
 
 
 @dataclass(frozen=True)
@@ -34,3 +42,20 @@ class Boot:
     quiet: bool = False
     app: str | None = None      # a Kore 4.x app to import (its configuration is `config`)
     app_args: tuple[str, ...] = ()
+
+
+def receive(prog: str, argv: list[str] | None) -> tuple[Boot, socket.socket, bytes] | None:
+    """A child's start (`python -m PROG --ipc FD`): its Boot, its IPC socket
+    and the bytes that came after BOOT; None if the parent sent no BOOT.
+    Also sets the signals every child shares: the parent decides on INT (a
+    Ctrl-C reaches the whole process group) and HUP; QUIT stops at once."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--ipc", type=int, required=True)
+    ipc = socket.socket(fileno=parser.parse_args(argv).ipc)
+    msg, pending = read_message_blocking(ipc)
+    if msg is None or msg.id != MsgId.BOOT:
+        return None
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, lambda *_: os._exit(0))
+    return pickle.loads(msg.payload), ipc, pending
