@@ -174,30 +174,15 @@ class HttpConnection:
 
     def _on_request(self, event: h11.Request) -> Event:
         self.request_method = event.method
-        version = event.http_version
-        if version not in (b"1.0", b"1.1"):
-            return self._reject(505, f"HTTP version {version.decode('ascii', 'replace')} not supported")
+        version, target = event.http_version, event.target
         headers = event.headers.raw_items()
-        if len(headers) > MAX_HEADERS:
-            return self._reject(431, f"more than {MAX_HEADERS} headers")
         lengths = [v for n, v in headers if n.lower() == b"content-length"]
         encodings = [v for n, v in headers if n.lower() == b"transfer-encoding"]
-        if lengths and encodings:
-            return self._reject(400, "both Content-Length and Transfer-Encoding")
-        if encodings and version == b"1.0":
-            return self._reject(400, "Transfer-Encoding in an HTTP/1.0 request")
-        target = event.target
-        if not _valid_target(event.method, target):
-            return self._reject(400, "request target is not /path, an absolute URL or *")
+        problem = refusal(event.method, target, version, len(headers), lengths, encodings, self.limits)
+        if problem:
+            return self._reject(*problem)
         length = int(lengths[0]) if lengths else None
         chunked = bool(encodings)
-        has_body = chunked or bool(length)
-        if has_body and self.limits.body_max == 0:
-            return self._reject(405, "http_body_max is 0: no request may have a body")
-        if length is not None and length > self.limits.body_max:
-            return self._reject(413, "Content-Length larger than http_body_max")
-        if event.method in BODY_METHODS and length is None and not chunked:
-            return self._reject(411, "a body method without Content-Length")
         self._body_size = 0
         if chunked:
             self._guard = ChunkGuard()
@@ -206,9 +191,7 @@ class HttpConnection:
             except ChunkError as exc:
                 return self._reject(400, str(exc))
         text = target.decode("latin-1")
-        path, _, query = text.partition("?")
-        if not path.startswith("/"):  # absolute-form: keep the path of the URL
-            path = "/" + path.split("://", 1)[-1].partition("/")[2] if "://" in path else path
+        path, query = split_target(text)
         self.head = RequestHead(
             event.method.decode("ascii").lower(), text, path, query, version,
             [(n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in headers], length, chunked)
@@ -278,6 +261,41 @@ class _Span:
 def wants_keep_alive(head: RequestHead) -> bool:
     """HTTP/1.1 without `Connection: close` (HTTP/1.0 always closes, as in Kore)."""
     return head.http_version == b"1.1" and "close" not in (head.header("connection") or "").lower()
+
+
+def refusal(method: bytes, target: bytes, version: bytes, header_count: int, lengths: list, encodings: list,
+            limits: Limits) -> tuple[int, str] | None:
+    """korepyd's rules for a request head h11 accepted (the module
+    docstring's list), in order: the status and reason of the first one
+    broken, or None. `lengths` and `encodings` are the values of the
+    Content-Length and Transfer-Encoding headers."""
+    if version not in (b"1.0", b"1.1"):
+        return 505, f"HTTP version {version.decode('ascii', 'replace')} not supported"
+    if header_count > MAX_HEADERS:
+        return 431, f"more than {MAX_HEADERS} headers"
+    if lengths and encodings:
+        return 400, "both Content-Length and Transfer-Encoding"
+    if encodings and version == b"1.0":
+        return 400, "Transfer-Encoding in an HTTP/1.0 request"
+    if not _valid_target(method, target):
+        return 400, "request target is not /path, an absolute URL or *"
+    length = int(lengths[0]) if lengths else None
+    if (encodings or length) and limits.body_max == 0:
+        return 405, "http_body_max is 0: no request may have a body"
+    if length is not None and length > limits.body_max:
+        return 413, "Content-Length larger than http_body_max"
+    if method in BODY_METHODS and length is None and not encodings:
+        return 411, "a body method without Content-Length"
+    return None
+
+
+def split_target(text: str) -> tuple[str, str]:
+    """The path and the query string of a request target (of an absolute
+    URL: the path in it)."""
+    path, _, query = text.partition("?")
+    if not path.startswith("/"):
+        path = "/" + path.split("://", 1)[-1].partition("/")[2] if "://" in path else path
+    return path, query
 
 
 def _valid_target(method: bytes, target: bytes) -> bool:

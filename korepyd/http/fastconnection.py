@@ -45,9 +45,7 @@ from korepyd.http.chunks import ChunkError, ChunkGuard
 from korepyd.http.connection import (  # the same checks, literally: one definition of each rule
     _CONTENT_LENGTH,
     _OBS_FOLD,
-    BODY_METHODS,
     CLOSED,
-    MAX_HEADERS,
     NEED_DATA,
     BodyData,
     EndOfRequest,
@@ -55,7 +53,8 @@ from korepyd.http.connection import (  # the same checks, literally: one definit
     Limits,
     Reject,
     RequestHead,
-    _valid_target,
+    refusal,
+    split_target,
 )
 
 __all__ = ["FastHttpConnection"]
@@ -242,27 +241,13 @@ class FastHttpConnection:
         `headers` holds (name, lower name, value); `special` the values of
         the headers named in _SPECIAL, by lower name."""
         self._take_request(method, version, special)
-        if version not in (b"1.0", b"1.1"):
-            return self._reject(505, f"HTTP version {version.decode('ascii', 'replace')} not supported")
-        if len(headers) > MAX_HEADERS:
-            return self._reject(431, f"more than {MAX_HEADERS} headers")
         lengths = special.get(b"content-length")
         encodings = special.get(b"transfer-encoding")
-        if lengths and encodings:
-            return self._reject(400, "both Content-Length and Transfer-Encoding")
-        if encodings and version == b"1.0":
-            return self._reject(400, "Transfer-Encoding in an HTTP/1.0 request")
-        if not _valid_target(method, target):
-            return self._reject(400, "request target is not /path, an absolute URL or *")
+        problem = refusal(method, target, version, len(headers), lengths, encodings, self.limits)
+        if problem:
+            return self._reject(*problem)
         length = int(lengths[0]) if lengths else None
         chunked = bool(encodings)
-        has_body = chunked or bool(length)
-        if has_body and self.limits.body_max == 0:
-            return self._reject(405, "http_body_max is 0: no request may have a body")
-        if length is not None and length > self.limits.body_max:
-            return self._reject(413, "Content-Length larger than http_body_max")
-        if method in BODY_METHODS and length is None and not chunked:
-            return self._reject(411, "a body method without Content-Length")
         self._body_size = 0
         if chunked:
             self._guard = ChunkGuard()
@@ -271,9 +256,7 @@ class FastHttpConnection:
             except ChunkError as exc:
                 return self._reject(400, str(exc))
         text = target.decode("latin-1")
-        path, _, query = text.partition("?")
-        if not path.startswith("/"):  # absolute-form: keep the path of the URL
-            path = "/" + path.split("://", 1)[-1].partition("/")[2] if "://" in path else path
+        path, query = split_target(text)
         self.head = RequestHead(
             method.decode("ascii").lower(), text, path, query, version,
             [(n.decode("latin-1"), v.decode("latin-1")) for _, n, v in headers], length, chunked)
