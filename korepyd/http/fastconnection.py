@@ -56,6 +56,7 @@ from korepyd.http.connection import (  # the same checks, literally: one definit
     refusal,
     split_target,
 )
+from korepyd.http.response import FIELD_VALUE, TOKEN, ResponseHead
 
 __all__ = ["FastHttpConnection"]
 
@@ -77,8 +78,6 @@ _JOINT = {
 }
 
 # h11's grammar (h11/_abnf.py), for what h11 checks itself
-_TOKEN = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
-_FIELD_VALUE = re.compile(rb"([^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
 _HEADER_LINE = re.compile(rb"(?P<name>[-!#$%&'*+.^_`|~0-9a-zA-Z]+):[ \t]*(?P<value>([^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?)[ \t]*")
 _CHUNK_HEADER = re.compile(rb"(?P<size>[0-9A-Fa-f]{1,20})(;.*)?[ \t]*\r\n")
 _REASON = re.compile(rb"([ \t]|[^\x00\s])*")
@@ -343,8 +342,14 @@ class FastHttpConnection:
         self._waiting_100 = False
         return _CONTINUE
 
-    def respond(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
+    def respond(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]] | ResponseHead) -> bytes:
         """The response head; raises h11.LocalProtocolError on a bad header."""
+        if type(headers) is ResponseHead and headers.lines is not None:
+            known = _STATUS_LINES.get(status)
+            if known is not None and known[0] == reason and status >= 200:
+                data = self._respond_checked(status, headers)
+                if data is not None:
+                    return known[1] + data
         items = _checked_headers(headers)
         reason = _bytesify(reason)
         if not isinstance(status, int):
@@ -385,6 +390,23 @@ class FastHttpConnection:
                 parts += (name, b": ", value, b"\r\n")
         parts.append(b"\r\n")
         return b"".join(parts)
+
+    def _respond_checked(self, status: int, head: ResponseHead) -> bytes | None:
+        """respond() for a head whose lines need no checks and no changes:
+        the state h11 would reach, and the lines; None when h11 would change
+        the head (no length or no keep-alive) or switch protocols."""
+        if self._server is not SEND_RESPONSE or self._proposals or not self._keep_alive:
+            return None
+        no_body = status == 204 or status == 304
+        if head.length is None and not no_body:
+            return None  # framed by closing, or chunked: h11 rewrites the head (for HEAD too)
+        self._server = SEND_BODY
+        self._writer = 0 if no_body or self._request_method == b"HEAD" else head.length
+        if head.close:
+            self._keep_alive = False
+        self._waiting_100 = False
+        self._settle()
+        return head.lines + b"\r\n"
 
     def send_body(self, data: bytes) -> bytes:
         self._check_can_send()
@@ -721,14 +743,14 @@ def _checked_headers(headers) -> _Headers:
             value = _bytesify(value)
         lower = _NAMES.get(name)
         if lower is None:
-            if not _TOKEN.fullmatch(name):
+            if not TOKEN.fullmatch(name):
                 raise h11.LocalProtocolError(f"Illegal header name {name!r}")
             lower = name.lower()
             if len(_NAMES) >= _CACHE_MAX:
                 _NAMES.clear()
             _NAMES[name] = lower
         if value not in _VALUES:
-            if not _FIELD_VALUE.fullmatch(value):
+            if not FIELD_VALUE.fullmatch(value):
                 raise h11.LocalProtocolError(f"Illegal header value {value!r}")
             if lower in _CACHED_VALUES_OF:
                 if len(_VALUES) >= _CACHE_MAX:

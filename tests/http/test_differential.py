@@ -344,14 +344,24 @@ EXTRA = [(b"content-type", b"text/plain"), (b"x-a", b"1"), (b"connection", b"clo
          (b"content-length", b"1, 2"), (b"content-length", b"x"), (b"host", b"h"), (b"x-b", b"a\r\nb"),
          (b"x-c", b" lead"), (b"x-d", b"trail "), (b"x-e", b"a\x00b"), (b"bad name", b"v"), (b"", b"v"),
          ("x-str", "str value"), ("x-uni", "caf\xe9"), (b"x-f", b"\x01ok"), (b"x-g", b"a\x0bb"), (b"x-h", b"")]
+# headers given to head_headers as handlers and dispatch give them (str), valid or not: ResponseHead
+# writes the valid ones itself (its `lines`) and leaves the others to the connection's checks
+USER = mostly([("content-type", "text/plain"), ("X-A", "1"), ("location", "/a b"), ("x-uni", "caf\xe9"), ("x-h", "")],
+              [("connection", "close"), ("Connection", "Upgrade"), ("Transfer-Encoding", "chunked"),
+               ("content-length", "5"), ("Content-Length", "x"), ("host", "h"), ("x-b", "a\r\nb"), ("x-c", " lead"),
+               ("x-d", "trail "), ("x-e", "a\x00b"), ("bad name", "v"), ("", "v"), ("x-g", "a\x0bb"),
+               ("x-snow", "\u2603")])[1]
+POLICIES = [POLICY, HeadPolicy(b"korepyd", keepalive=5, hsts=600), HeadPolicy(b"bad\r\nname", keepalive=5)]
 
 
 @st.composite
 def responder(draw):
     """A response plan: status, reason, headers and how the body is sent."""
     status = draw(st.sampled_from(STATUSES))
-    chosen_reason = draw(st.sampled_from(REASONS))
-    extra = draw(st.lists(st.sampled_from(EXTRA), max_size=4))
+    chosen_reason = draw(st.sampled_from([None] * len(REASONS) + REASONS))
+    extra = draw(st.lists(st.sampled_from(EXTRA), max_size=4)) if draw(st.booleans()) else []
+    user = draw(st.lists(USER, max_size=3))
+    policy, tls = draw(st.sampled_from(POLICIES)), draw(st.booleans())
     body = draw(st.sampled_from([b"", b"hello", b"x" * 70]))
     length = draw(st.sampled_from(["body", "body", "none", "short", "long"]))
     mode = draw(st.sampled_from(["body", "body", "view", "passthrough", "head-only", "twice", "continue"]))
@@ -360,12 +370,15 @@ def responder(draw):
     def answer(conn, head: RequestHead) -> list:
         keep = wants_keep_alive(head) and wants_keep
         declared = {"body": len(body), "none": None, "short": max(len(body) - 1, 0), "long": len(body) + 1}[length]
-        headers = head_headers(POLICY, [], keep_alive=keep, tls=False, length=declared, date=DATE) + extra
+        head = head_headers(policy, user, keep_alive=keep, tls=tls, length=declared, date=DATE)
+
+        def headers():  # iterating a head may raise UnicodeEncodeError, as respond() may
+            return [*head, *extra] if extra else head
         why = reason(status) if chosen_reason is None else chosen_reason
         out = []
         if mode == "continue":
             out += send(conn, lambda: [conn.send_continue()])
-        out += (*send(conn, lambda: [conn.respond(status, why, headers)]), states(conn))
+        out += (*send(conn, lambda: [conn.respond(status, why, headers())]), states(conn))
         if mode == "body":
             out += send(conn, lambda: [conn.send_body(body)])
         elif mode == "view":
@@ -373,7 +386,7 @@ def responder(draw):
         elif mode == "passthrough":
             out += send(conn, lambda: [conn.send_passthrough(len(body)) or b""])
         elif mode == "twice":
-            out += send(conn, lambda: [conn.respond(status, why, headers)])
+            out += send(conn, lambda: [conn.respond(status, why, headers())])
         out += send(conn, lambda: [conn.end()])
         out.append(("can respond", conn.can_respond))
         return out

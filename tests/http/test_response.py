@@ -7,7 +7,7 @@ POLICY = HeadPolicy(b"korepyd (test)", keepalive=20, hsts=31536000)
 
 def test_kore_header_order_and_keep_alive():
     headers = head_headers(POLICY, [("X-A", "1")], keep_alive=True, tls=False, length=5, date=b"D")
-    assert headers == [(b"server", b"korepyd (test)"), (b"date", b"D"), (b"connection", b"keep-alive"),
+    assert list(headers) == [(b"server", b"korepyd (test)"), (b"date", b"D"), (b"connection", b"keep-alive"),
                        (b"keep-alive", b"timeout=20"), (b"X-A", b"1"), (b"content-length", b"5")]
 
 
@@ -23,7 +23,7 @@ def test_hsts_only_on_tls_and_only_when_enabled():
 
 def test_no_content_length_when_none():
     headers = head_headers(POLICY, [], keep_alive=False, tls=False, length=None, date=b"D")
-    assert headers[-1] == (b"connection", b"close")
+    assert list(headers)[-1] == (b"connection", b"close")
 
 
 def test_reason_phrases_and_pretty_page():
