@@ -46,7 +46,7 @@ class Limits:
     body_max: int = 1024000
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RequestHead:
     method: str                      # lower case: "get"
     target: str

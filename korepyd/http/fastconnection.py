@@ -44,7 +44,6 @@ from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
 from korepyd.http.chunks import ChunkError, ChunkGuard
 from korepyd.http.connection import (  # the same checks, literally: one definition of each rule
     _CONTENT_LENGTH,
-    _OBS_FOLD,
     CLOSED,
     NEED_DATA,
     BodyData,
@@ -95,7 +94,10 @@ _VALUES: set[bytes] = set()                        # values of the headers korep
 _CACHED_VALUES_OF = frozenset({b"server", b"date", b"connection", b"keep-alive", b"content-length", b"content-type",
                                b"strict-transport-security", b"accept-ranges", b"last-modified", b"etag"})
 _CACHE_MAX = 1024
+_NAME_TEXT: dict[bytes, str] = {}                  # request header names seen -> as text
+_METHODS = {m: m.decode().lower() for m in (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH")}
 _END = object()                                    # a body reader's "end of the message"
+_END_OF_REQUEST = EndOfRequest()
 
 
 class _Refusal(Exception):
@@ -186,13 +188,17 @@ class FastHttpConnection:
             return NEED_DATA
         head = bytes(buffer[:end[1]])
         lines_end = end[0] + 1  # the head without its blank line, as HttpConnection checks it
-        if _OBS_FOLD.search(head, 0, lines_end):
+        if head.find(b"\n ", 0, lines_end) >= 0 or head.find(b"\n\t", 0, lines_end) >= 0:  # _OBS_FOLD, by hand
             return self._reject(400, "folded header line (obs-fold)")
-        lengths = _CONTENT_LENGTH.findall(head, 0, lines_end)
+        parsed = self._parse_fast(head)
+        if parsed is None:  # the checks HttpConnection makes before h11 parses, then h11
+            lengths = _CONTENT_LENGTH.findall(head, 0, lines_end)
+        else:  # llhttp took one Content-Length of digits at most, as any line _CONTENT_LENGTH matches
+            lengths = parsed[4].get(b"content-length", ())
         if len(lengths) > 1 or any(b"," in v for v in lengths):
             return self._reject(400, "more than one Content-Length")
         del buffer[:end[1]]
-        return self._on_request(*(self._parse_fast(head) or _parse_with_h11(head, limits.header_max)))
+        return self._on_request(*(parsed or _parse_with_h11(head, limits.header_max)))
 
     def _parse_fast(self, head: bytes) -> tuple | None:
         """The head through llhttp, as _parse_with_h11 returns it; None where h11 must decide."""
@@ -229,7 +235,7 @@ class FastHttpConnection:
                     if value != b"chunked" or lower in special:
                         return None
                 special.setdefault(lower, []).append(value)
-            headers.append((name, lower, value))
+            headers.append((_text(lower), value.decode("latin-1")))
         hosts = len(special.get(b"host", ()))
         if hosts > 1 or (hosts == 0 and version == b"1.1"):
             return None
@@ -237,8 +243,8 @@ class FastHttpConnection:
 
     def _on_request(self, method: bytes, target: bytes, version: bytes, headers: list, special: dict) -> Event:
         """h11 takes the Request, then HttpConnection._on_request's checks.
-        `headers` holds (name, lower name, value); `special` the values of
-        the headers named in _SPECIAL, by lower name."""
+        `headers` holds (lower name, value) as text; `special` the values
+        of the headers named in _SPECIAL, by lower name."""
         self._take_request(method, version, special)
         lengths = special.get(b"content-length")
         encodings = special.get(b"transfer-encoding")
@@ -256,9 +262,8 @@ class FastHttpConnection:
                 return self._reject(400, str(exc))
         text = target.decode("latin-1")
         path, query = split_target(text)
-        self.head = RequestHead(
-            method.decode("ascii").lower(), text, path, query, version,
-            [(n.decode("latin-1"), v.decode("latin-1")) for _, n, v in headers], length, chunked)
+        self.head = RequestHead(_METHODS.get(method) or method.decode("ascii").lower(), text, path, query, version,
+                                headers, length, chunked)
         return self.head
 
     def _take_request(self, method: bytes, version: bytes, special: dict) -> None:
@@ -306,7 +311,7 @@ class FastHttpConnection:
         if data is _END:
             self._client = DONE
             self._settle()
-            return EndOfRequest()
+            return _END_OF_REQUEST
         self._body_size += len(data)
         if self._body_size > self.limits.body_max:
             return self._reject(413, "body larger than http_body_max")
@@ -522,6 +527,9 @@ class FastHttpConnection:
 
     def _settle(self) -> None:
         """h11's ConnectionState._fire_state_triggered_transitions."""
+        if (self._keep_alive and not self._proposals and self._client is not MIGHT_SWITCH
+                and (self._client, self._server) not in _JOINT):
+            return  # the common case: nothing triggers
         while True:
             before = client, server = self._client, self._server
             if self._proposals and client is DONE:
@@ -624,7 +632,7 @@ def _head_end(buffer: bytearray) -> tuple[int, int] | None:
 
 def _parse_with_h11(head: bytes, header_max: int) -> tuple:
     """A head llhttp could not settle, parsed by the reference: method, target,
-    version, headers as (name, lower name, value), and `special`, the values
+    version, headers as (lower name, value) text, and `special`, the values
     of the headers named in _SPECIAL by lower name."""
     reference = h11.Connection(h11.SERVER, max_incomplete_event_size=header_max)
     reference.receive_data(head)
@@ -633,11 +641,21 @@ def _parse_with_h11(head: bytes, header_max: int) -> tuple:
     except h11.RemoteProtocolError as exc:
         raise _Refusal(str(exc), exc.error_status_hint if exc.error_status_hint >= 400 else 400) from None
     headers, special = [], {}
-    for (raw, value), (lower, _) in zip(request.headers.raw_items(), request.headers, strict=True):
-        headers.append((raw, lower, value))
+    for lower, value in request.headers:
+        headers.append((lower.decode("latin-1"), value.decode("latin-1")))
         if lower in _SPECIAL:
             special.setdefault(lower, []).append(value)
     return request.method, request.target, request.http_version, headers, special
+
+
+def _text(lower: bytes) -> str:
+    """A lower-case header name as text, decoded once per name."""
+    text = _NAME_TEXT.get(lower)
+    if text is None:
+        if len(_NAME_TEXT) >= _CACHE_MAX:
+            _NAME_TEXT.clear()
+        text = _NAME_TEXT[lower] = lower.decode("latin-1")
+    return text
 
 
 def _version(parser: HttpRequestParser) -> bytes:
