@@ -16,6 +16,9 @@ Built once per server from the configuration, then asked per request:
    capture groups become the handler's extra arguments. A filemap is a
    GET/HEAD route for every path under its URI root.
 
+The outcome for a (method, path) is remembered: the table is fixed once
+built, and only a redirect's Location depends on more (the query).
+
 Departure from Kore: `$qs` in a redirect target becomes the empty string
 when the request has no query string (Kore leaves "$qs" in the Location).
 """
@@ -32,7 +35,8 @@ from korepyd.config.regex import compile_posix
 FILEMAP_METHODS = ("get", "head")
 _TARGET_VARS = re.compile(r"\$(qs|1[0-5]|[1-9])")
 
-SEEN_MAX = 1024   # Host values whose domain is remembered (cleared when full)
+SEEN_MAX = 1024        # Host values, and (method, path) pairs per domain, remembered (cleared when full)
+SEEN_PATH_MAX = 256    # longer paths are routed every time
 
 
 @dataclass(frozen=True)
@@ -70,13 +74,25 @@ class DomainRoutes:
         self.domain = domain
         self._rules = [(compile_posix(r.pattern), r) for r in domain.redirects]
         self._routes = [(_matcher(item), item) for item in domain.routes]
+        self._seen: dict[tuple[str, str], Outcome] = {}   # (method, path) -> route outcome, for short paths
 
     def resolve(self, method: str, path: str, query: str = "") -> Outcome:
         """`method` is lower case; `path` has no query string."""
+        outcome = self._seen.get((method, path))
+        if outcome is not None:
+            return outcome
         for pattern, rule in self._rules:
             found = pattern.search(path)
             if found:
-                return Rewrite(rule.status, _target(rule.target, found, query))
+                return Rewrite(rule.status, _target(rule.target, found, query))  # the query is part of it
+        outcome = self._route(method, path)
+        if len(path) <= SEEN_PATH_MAX:
+            if len(self._seen) >= SEEN_MAX:
+                self._seen.clear()
+            self._seen[(method, path)] = outcome
+        return outcome
+
+    def _route(self, method: str, path: str) -> Match | Refusal:
         path_matched = False
         for matcher, item in self._routes:
             captures = matcher(path)

@@ -164,7 +164,7 @@ async def _hook(rt: Runtime, callback, *args) -> bool:
     fn = rt.resolve(callback.name) if isinstance(callback, model.Callback) else callback
     try:
         result = fn(*args)
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):
             result = await result
     except trio.Cancelled:
         raise
@@ -195,9 +195,11 @@ async def _run_handler(rt: Runtime, route: model.Route, req: HttpRequest, captur
     handler = rt.resolve(route.handler.name)
     try:
         result = handler(req, *captures)
-        if inspect.isawaitable(result):
+        if result is None:
+            pass
+        elif inspect.isawaitable(result):
             result = await result
-        elif result is not None and result != RESULT_OK:
+        elif result != RESULT_OK:
             log.warning(f"{_where(route)} returned {result!r}; handlers return None (ignored)")
     except trio.Cancelled:
         raise
@@ -310,7 +312,7 @@ class _Reply:
         if length == -1:
             length = None if status < 200 or status == 204 else len(body)
         try:
-            headers = head_headers(rt.head, list(user_headers), keep_alive=keep, tls=self.tls, length=length,
+            headers = head_headers(rt.head, user_headers, keep_alive=keep, tls=self.tls, length=length,
                                    date=rt.date())
             data = self.http.respond(status, reason(status), headers)
         except (h11.LocalProtocolError, UnicodeEncodeError) as exc:

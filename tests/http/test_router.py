@@ -101,3 +101,18 @@ def test_filemap_serves_get_and_head_under_its_root(router):
 
 def test_no_domain():
     assert Router([]).domain("example.com") is None
+
+
+def test_outcomes_are_remembered_per_method_and_short_path_but_never_a_redirect():
+    d = Router(config.loads(CONF, "t.conf", env={}, check_files=False).config.domains).domain("www.example.com")
+    first = d.resolve("get", "/user/7/likes")
+    assert d.resolve("get", "/user/7/likes") is first and first.captures == ("7", "likes")
+    assert d.resolve("get", "/user/8/likes").captures == ("8", "likes")
+    assert d.resolve("post", "/user/7/likes") == METHOD_NOT_ALLOWED
+    assert d.resolve("get", "/old/a", "q=1") == Rewrite(301, "/new/a?q=1")
+    assert d.resolve("get", "/old/a", "q=2") == Rewrite(301, "/new/a?q=2")
+    long = "/user/9/" + "x" * 300
+    assert d.resolve("get", long) == NOT_FOUND and ("get", long) not in d._seen
+    for n in range(3000):  # bounded
+        d.resolve("get", f"/user/{n}/posts")
+    assert len(d._seen) <= 1024 and d.resolve("get", "/user/2999/posts").captures == ("2999", "posts")
