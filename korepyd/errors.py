@@ -105,3 +105,13 @@ class AppLoadError(KorepydError):
     """The Python application named by the configuration could not load."""
 
     exit_code = ExitCode.APP_LOAD_ERROR
+
+
+class PgsqlError(RuntimeError):
+    """A query failed; `sqlstate` and `message` are the server's (a
+    RuntimeError, as Kore's pgsql errors are)."""
+
+    def __init__(self, message: str, sqlstate: str | None = None):
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.message = message

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from korepyd.config.grammar import parse_lines
 from korepyd.config.syntax import Line
 from korepyd.errors import Diagnostic, SourcePos
 
@@ -36,6 +35,8 @@ def lines_from_bytes(data: bytes, file: str) -> tuple[list[Line], list[Diagnosti
     if "\0" in text:
         diagnostics.append(_at(text, text.index("\0"), file, "NUL byte in the file"))
         text = text.replace("\0", "\ufffd")
+    from korepyd.config.grammar import parse_lines  # lark only where text is parsed: not in workers
+
     return parse_lines(text, file), diagnostics
 
 

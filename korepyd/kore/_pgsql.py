@@ -6,7 +6,7 @@ worker replays) are known to every worker."""
 from __future__ import annotations
 
 from korepyd.kore import _state
-from korepyd.worker.pgsql import PgsqlError  # noqa: F401  (kore.PgsqlError)
+from korepyd.errors import PgsqlError  # noqa: F401  (kore.PgsqlError; psycopg is imported on first use)
 
 
 def dbsetup(name: str, conninfo: str) -> bool:

@@ -18,6 +18,7 @@ from korepyd.errors import AppLoadError, ExitCode
 from korepyd.kore import _state
 from korepyd.worker import serve
 from korepyd.worker.boot import Boot, receive
+from korepyd.worker.preload import preload
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.tls import TlsState, make_scratch, remove_scratch
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         if rt.tls is not None:
             owner = (plan.account.uid, plan.account.gid) if plan.account else None
             scratch, rt.tls.scratch = make_scratch(plan.root, plan.chroot, owner)
-        _preload()
+        preload(plan.chroot)
         privsep.apply(plan)
     except privsep.PrivsepError as exc:
         log.error(str(exc))
@@ -93,20 +94,3 @@ def _serve(rt: Runtime, boot: Boot, config, modules, ipc: socket.socket, pending
 def _call(hook) -> None:
     if hook is not None:
         hook()
-
-
-def _preload() -> None:
-    """Import now what would be imported lazily later: after a chroot the
-    standard library is out of reach (wsproto needs the idna codec for a
-    handshake, for instance)."""
-    import codecs
-    import decimal  # noqa: F401
-    import json  # noqa: F401
-    import linecache  # noqa: F401
-    import secrets  # noqa: F401
-    import time
-
-    for name in ("idna", "ascii", "latin-1", "utf-8", "utf-16", "utf-32"):
-        codecs.lookup(name)
-    "bücher.example".encode("idna")  # loads punycode too
-    time.tzset()  # the zone is read now and cached

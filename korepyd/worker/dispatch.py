@@ -40,10 +40,9 @@ from korepyd.http.router import Match, Refusal, Rewrite, strip_port
 from korepyd.kore._constants import RESULT_ERROR, RESULT_OK
 from korepyd.kore._request import HttpRequest
 from korepyd.websocket import upgrade
-from korepyd.websocket.session import WebSocketSession
+from korepyd.worker.preload import optional
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.sendfile import send_file
-from korepyd.worker.ws import serve_websocket
 
 SEND_SIZE = 65536
 ACME_HTTP01 = "/.well-known/acme-challenge/"   # RFC 8555 8.3, answered on any server and name
@@ -223,17 +222,22 @@ def _where(route: model.Route) -> str:
 
 async def _websocket(rt: Runtime, reply: _Reply, head: RequestHead, req: HttpRequest) -> bool:
     """Answer 101 and run the websocket until it closes (Kore's checks first)."""
+    try:
+        ws = optional("korepyd.worker.ws")  # wsproto: imported for apps with websockets (worker/preload.py)
+    except RuntimeError as exc:
+        log.error(str(exc))
+        return await reply.send(500, keep=False)
     refusal = upgrade.check(head.method, head.headers)
     if refusal is not None:
         return await reply.send(refusal.status, list(refusal.headers), keep=False)
     callbacks = tuple(rt.resolve(cb) if isinstance(cb, str) else cb for cb in req.websocket)
-    session = WebSocketSession(rt.config.websocket_maxframe)
+    session = ws.WebSocketSession(rt.config.websocket_maxframe)
     extra = [(b"server", rt.head.server)] + [(n.encode("latin-1"), v.encode("latin-1"))
                                               for n, v in req.response_headers]
     raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in head.headers]
     await reply.stream.send_all(session.accept(b"GET", head.target.encode("latin-1"), raw, extra))
     reply.status = 101
-    await serve_websocket(rt, reply.stream, session, reply.connection, callbacks, reply.http.upgraded_data())
+    await ws.serve_websocket(rt, reply.stream, session, reply.connection, callbacks, reply.http.upgraded_data())
     return False
 
 

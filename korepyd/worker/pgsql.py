@@ -25,19 +25,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 
 from korepyd import log
+from korepyd.errors import PgsqlError  # noqa: F401  (raised here; apps catch it as kore.PgsqlError)
 
 R, W = waiting.WAIT_R, waiting.WAIT_W
 CANCEL_GRACE = 5.0
-
-
-class PgsqlError(RuntimeError):
-    """A query failed; `sqlstate` and `message` are the server's (a
-    RuntimeError, as Kore's pgsql errors are)."""
-
-    def __init__(self, message: str, sqlstate: str | None = None):
-        super().__init__(message)
-        self.sqlstate = sqlstate
-        self.message = message
 
 
 async def _drive(gen, fileno: int | None = None):

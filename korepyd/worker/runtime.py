@@ -23,7 +23,7 @@ from korepyd.http.engine import connection_class
 from korepyd.http.filemap import BUILTIN_TYPES
 from korepyd.http.response import HeadPolicy, http_date
 from korepyd.http.router import Router
-from korepyd.worker import pgsql
+from korepyd.worker.preload import optional
 from korepyd.worker.tasks import Tasks
 
 STOP_GRACE = 10.0  # seconds in-flight requests get to finish on a graceful stop
@@ -110,6 +110,7 @@ class Runtime:
             self.tasks.report("koreapp.onmsg")
 
     async def dbquery(self, name: str, conninfo: str, query: str, params, binary: bool):
+        pgsql = optional("korepyd.worker.pgsql")  # psycopg costs a worker 20 MB: imported for apps that query
         pool = self.pgsql_pools.get(name)
         if pool is None or pool.conninfo != conninfo:
             pool = self.pgsql_pools[name] = pgsql.Pool(conninfo, self.config.pgsql_conn_max,
