@@ -10,7 +10,6 @@ logs to syslog.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 
@@ -23,7 +22,9 @@ def setup(name: str, *, quiet: bool = False, logfile: str | None = None, syslog:
         handler = logging.FileHandler(logfile)
         fmt = f"%(asctime)s [{name}] %(message)s"
     elif syslog and os.path.exists("/dev/log"):
-        handler = logging.handlers.SysLogHandler("/dev/log", facility=logging.handlers.SysLogHandler.LOG_DAEMON)
+        from logging.handlers import SysLogHandler  # only a daemon (-d) logs to syslog
+
+        handler = SysLogHandler("/dev/log", facility=SysLogHandler.LOG_DAEMON)
         fmt = f"korepyd[%(process)d]: [{name}] %(message)s"
     else:
         handler = logging.StreamHandler(sys.stderr)

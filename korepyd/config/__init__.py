@@ -18,11 +18,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from korepyd.config import files, source
-from korepyd.config.build import Builder
-from korepyd.config.finish import finish
+from typing import TYPE_CHECKING
+
 from korepyd.config.model import Config
 from korepyd.errors import ConfigError, Diagnostic
+
+if TYPE_CHECKING:
+    from korepyd.config.build import Builder
 
 __all__ = ["Builder", "Config", "Loaded", "build_loaded", "load", "loads"]
 
@@ -44,6 +46,8 @@ def load(path: str | os.PathLike, *, env: Mapping[str, str] | None = None, stric
     as errors. Raises ConfigError with every diagnostic when there is an
     error (a missing or unreadable file included).
     """
+    from korepyd.config import source
+
     name = os.fspath(path)
     try:
         data = source.read_path(name)
@@ -56,6 +60,9 @@ def load(path: str | os.PathLike, *, env: Mapping[str, str] | None = None, stric
 def loads(data: bytes | str, file: str = "<config>", *, env: Mapping[str, str] | None = None,
           strict: bool = False, check_files: bool = True) -> Loaded:
     """Like load(), for configuration text already in memory."""
+    from korepyd.config import source
+    from korepyd.config.build import Builder
+
     if isinstance(data, str):
         data = data.encode("utf-8")
     builder = Builder.for_files(env)
@@ -67,6 +74,9 @@ def loads(data: bytes | str, file: str = "<config>", *, env: Mapping[str, str] |
 
 def build_loaded(builder: Builder, *, strict: bool = False, check_files: bool = True) -> Loaded:
     """Finish what `builder` was fed (a file, code, or both) into a Loaded."""
+    from korepyd.config import files
+    from korepyd.config.finish import finish
+
     config = finish(builder)
     if check_files:
         builder.diagnostics.extend(files.check(builder.paths, config))
@@ -76,6 +86,15 @@ def build_loaded(builder: Builder, *, strict: bool = False, check_files: bool = 
     if any(d.is_error for d in found):
         raise ConfigError(found)
     return Loaded(config, tuple(found))
+
+
+def __getattr__(name: str):
+    """Builder on first use: a worker imports the model only (config.model)."""
+    if name == "Builder":
+        from korepyd.config.build import Builder
+
+        return Builder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _in_file_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -22,7 +22,6 @@ and a function that reads included files are handed to it.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -256,7 +255,7 @@ class Builder:
         elif keyword == "{":
             hint = " (a block's '{' must be on the line that opens it)"
         else:
-            close = difflib.get_close_matches(keyword, list(TABLE), n=1, cutoff=0.75)
+            close = _close_matches(keyword, list(TABLE), n=1, cutoff=0.75)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
         self.warn(f'ignoring unknown keyword "{keyword}"{hint}', line)
 
@@ -295,5 +294,12 @@ class Builder:
 
 def suggest(name: str, candidates: list[str]) -> str:
     """' (did you mean 'x'?)' when a candidate is close to `name`."""
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    close = _close_matches(name, candidates, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _close_matches(word: str, candidates: list[str], n: int, cutoff: float) -> list[str]:
+    """difflib's suggestions, imported only when a name is wrong (not in workers)."""
+    import difflib
+
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)

@@ -18,7 +18,7 @@ from korepyd.errors import AppLoadError, ExitCode
 from korepyd.kore import _state
 from korepyd.worker import serve
 from korepyd.worker.boot import Boot, receive
-from korepyd.worker.preload import preload
+from korepyd.worker import preload
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.tls import TlsState, make_scratch, remove_scratch
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         if rt.tls is not None:
             owner = (plan.account.uid, plan.account.gid) if plan.account else None
             scratch, rt.tls.scratch = make_scratch(plan.root, plan.chroot, owner)
-        preload(plan.chroot)
+        preload.run(chroot=plan.chroot)
         privsep.apply(plan)
     except privsep.PrivsepError as exc:
         log.error(str(exc))

@@ -8,11 +8,11 @@ unpickles what a child sends).
 
 from __future__ import annotations
 
-import argparse
 import os
 import pickle
 import signal
 import socket
+import sys
 from dataclasses import dataclass
 
 from korepyd.channel import read_message_blocking
@@ -49,9 +49,7 @@ def receive(prog: str, argv: list[str] | None) -> tuple[Boot, socket.socket, byt
     and the bytes that came after BOOT; None if the parent sent no BOOT.
     Also sets the signals every child shares: the parent decides on INT (a
     Ctrl-C reaches the whole process group) and HUP; QUIT stops at once."""
-    parser = argparse.ArgumentParser(prog=prog)
-    parser.add_argument("--ipc", type=int, required=True)
-    ipc = socket.socket(fileno=parser.parse_args(argv).ipc)
+    ipc = socket.socket(fileno=_ipc_fd(prog, sys.argv[1:] if argv is None else argv))
     msg, pending = read_message_blocking(ipc)
     if msg is None or msg.id != MsgId.BOOT:
         return None
@@ -59,3 +57,11 @@ def receive(prog: str, argv: list[str] | None) -> tuple[Boot, socket.socket, byt
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGQUIT, lambda *_: os._exit(0))
     return pickle.loads(msg.payload), ipc, pending
+
+
+def _ipc_fd(prog: str, argv: list[str]) -> int:
+    """`--ipc FD`, the only argument a child takes (no argparse: it would
+    stay in every child's memory)."""
+    if len(argv) == 2 and argv[0] == "--ipc" and argv[1].isdigit():
+        return int(argv[1])
+    raise SystemExit(f"usage: python -m {prog} --ipc FD (a child of korepyd, not started by hand)")

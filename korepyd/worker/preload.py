@@ -35,7 +35,7 @@ OPTIONAL = {  # the module imported on first use -> names in an app's code that 
 _KOREPYD = str(Path(__file__).resolve().parent.parent)
 
 
-def preload(chroot: bool) -> None:
+def run(chroot: bool) -> None:
     """Import now what could not be imported after the chroot."""
     _standard_library()
     if not chroot:

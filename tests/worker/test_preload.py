@@ -36,8 +36,8 @@ def preload_report(tmp_path: Path, chroot: bool) -> str:
         import sys
         import korepyd.app; korepyd.app.install_kore()  # as in a worker
         import myapp
-        from korepyd.worker.preload import preload
-        preload({chroot})
+        from korepyd.worker import preload
+        preload.run({chroot})
         print(sorted(m for m in ("psycopg", "wsproto") if m in sys.modules))
     """, cwd=tmp_path)
 
