@@ -53,11 +53,11 @@ def run(site: Site, log_path: Path, total: int = 1_000_000, first: int = 100_000
             "server_command": server.command, "load_commands": commands}
 
 
-def report(result: dict) -> str:
+def report(result: dict, app: str) -> str:
     start, after, end = result["samples"]
     growth = result["growth_kib"]
     return "\n".join([
-        "memory: korepyd worker RSS, plain scenario",
+        f"memory: korepyd worker RSS, plain scenario, {app}",
         f"  at start                  {start['rss_kib'] / 1024:8.1f} MiB",
         f"  after {after['requests']:>9,} requests {after['rss_kib'] / 1024:8.1f} MiB",
         f"  after {end['requests']:>9,} requests {end['rss_kib'] / 1024:8.1f} MiB",

@@ -3,7 +3,8 @@ the same small app, one worker each, server on CPU 0 and load on CPU 1.
 
     make bench [ARGS="--scenario plain,json --server korepyd,uvicorn --rounds 5 --duration 10"]
     make bench ARGS=--quick      one round of 3 s: a smoke test of the harness
-    make bench ARGS=--memory     korepyd's worker RSS over a million requests
+    make bench ARGS=--memory     korepyd's worker RSS over a million requests, serving
+                                 the hello world alone, then the bench app
 
 For each scenario the servers take turns, round after round (round 1:
 every server once, round 2: every server again, ...), each started afresh,
@@ -53,10 +54,14 @@ def main() -> int:
     record = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "host": host(),
               "versions": versions(peer_bin), "settings": settings(args)}
     try:
-        if args.memory:
-            result = memcheck.run(site, scratch / "memory.log", total=args.requests)
-            print(memcheck.report(result))
-            record["memory"] = result
+        if args.memory:  # the hello world alone, then the bench app (its code names dbquery and websockets)
+            hello = Site(scratch / "hello", peer_bin)
+            shutil.copytree(BENCH / "korepyd_hello", hello.korepyd_dir, ignore=shutil.ignore_patterns("__pycache__"))
+            record["memory"] = {}
+            for name, where in (("hello", hello), ("bench app", site)):
+                result = memcheck.run(where, scratch / f"memory-{name}.log", total=args.requests)
+                print(memcheck.report(result, name))
+                record["memory"][name] = result
         else:
             record["scenarios"] = {name: run_scenario(SCENARIOS[name], args, site, scratch)
                                    for name in args.scenario}
