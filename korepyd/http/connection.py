@@ -215,6 +215,10 @@ class HttpConnection:
         """The response head; raises h11.LocalProtocolError on a bad header."""
         return self._h11.send(h11.Response(status_code=status, headers=headers, reason=reason))
 
+    def respond_complete(self, status: int, reason: bytes, headers, body: bytes = b"") -> bytes:
+        """respond(), send_body(body) if there is a body, and end(): a whole response."""
+        return self.respond(status, reason, headers) + (self.send_body(body) if body else b"") + self.end()
+
     def send_body(self, data: bytes) -> bytes:
         return self._h11.send(h11.Data(data=data))
 

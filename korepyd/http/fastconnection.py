@@ -413,6 +413,16 @@ class FastHttpConnection:
         self._settle()
         return head.lines + b"\r\n"
 
+    def respond_complete(self, status: int, reason: bytes, headers, body: bytes = b"") -> bytes:
+        """respond(), send_body(body) if there is a body, and end(): a whole
+        response in one piece (h11's states and checks, in fewer steps)."""
+        data = self.respond(status, reason, headers)
+        if self._server is SEND_BODY and self._writer == len(body):  # a length the body fills exactly
+            self._server, self._writer = DONE, 0
+            self._settle()
+            return data + body if body else data
+        return data + (self.send_body(body) if body else b"") + self.end()
+
     def send_body(self, data: bytes) -> bytes:
         self._check_can_send()
         if self._server is not SEND_BODY:

@@ -13,6 +13,7 @@ decoded name or value are dropped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
@@ -52,8 +53,11 @@ def parse_cookies(header: str) -> list[tuple[str, str]]:
     return cookies
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def _has_control(text: str) -> bool:
-    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+    return _CONTROL.search(text) is not None
 
 
 class Validators:

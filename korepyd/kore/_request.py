@@ -122,7 +122,9 @@ class HttpRequest:
         value = str(value)
         if "\r" in value or "\n" in value or "\0" in value:
             raise ValueError(f"header {name} has a CR, LF or NUL in its value")
-        self.response_headers = [(n, v) for n, v in self.response_headers if n.lower() != name.lower()]
+        if self.response_headers:
+            lower = name.lower()
+            self.response_headers = [(n, v) for n, v in self.response_headers if n.lower() != lower]
         self.response_headers.append((name, value))
         return True
 

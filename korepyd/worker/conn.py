@@ -42,10 +42,11 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
     http = rt.http_class(rt.limits)
     client = kore_connection(stream, sni)
     first = True
+    nowait = stream.receive_nowait if isinstance(stream, PlainStream) else None
     try:
         while True:
             try:
-                head = await _read_head(rt, http, stream, first)
+                head = await _read_head(rt, http, stream, first, nowait)
                 if head is None:
                     return
                 keep = await dispatch.handle(rt, http, stream, head, server, tls, BodyReader(rt, http, stream, head),
@@ -63,10 +64,11 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
         await _close(stream)
 
 
-async def _read_head(rt: Runtime, http: HttpConnection, stream, first: bool) -> RequestHead | None:
+async def _read_head(rt: Runtime, http: HttpConnection, stream, first: bool, nowait) -> RequestHead | None:
+    """`nowait` is the stream's receive_nowait, where it has one (PlainStream)."""
     config = rt.config
     if not http.has_buffered_data:
-        data = stream.receive_nowait(RECEIVE_SIZE) if isinstance(stream, PlainStream) else None
+        data = nowait(RECEIVE_SIZE) if nowait is not None else None
         if data is None:  # nothing there yet: wait, within the idle limit
             idle_limit = config.http_header_timeout if first else config.http_keepalive_time
             with trio.CancelScope(deadline=trio.current_time() + idle_limit) as idle:

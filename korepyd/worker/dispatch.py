@@ -96,13 +96,14 @@ async def _answer(rt: Runtime, reply: _Reply, head: RequestHead, domain, body, t
 async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, body, keep: bool,
                   tls: bool) -> bool:
     route = match.route
+    is_route = isinstance(route, model.Route)   # else a filemap: no hooks, no handler
     req = HttpRequest(method=head.method, path=head.path, query=head.query, headers=head.headers, body=b"",
                       tls=tls, route=route, check=rt.validators.check, connection=reply.connection)
     try:
-        if isinstance(route, model.Route) and route.on_headers:
+        if is_route and route.on_headers:
             if not await _hook(rt, route.on_headers, req, *match.captures):
                 return await reply.send_request(req, default=403, keep=False)
-        if isinstance(route, model.Route) and route.on_body_chunk:
+        if is_route and route.on_body_chunk:
             chunk_hook = rt.resolve(route.on_body_chunk.name)
             async for chunk in body.chunks():
                 result = chunk_hook(req, chunk)
@@ -118,7 +119,7 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
                 return await reply.send_request(req, default=403, keep=keep)
             status, headers = auth.failure(failed)
             return await reply.send(status, headers, keep=keep)
-        if isinstance(route, model.Filemap):
+        if not is_route:
             return await _serve_file(rt, reply, route, head, keep)
         for hook in rt.prerequest:
             if not await _hook(rt, hook, req):
@@ -129,7 +130,7 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
         keep = keep and status < 500 and not reply.connection.closing
         return await reply.send(status, user_headers, payload, keep=keep)
     finally:
-        if isinstance(route, model.Route) and route.on_free:
+        if is_route and route.on_free:
             await _hook(rt, route.on_free, req)
         if req.body_path is not None:
             os.unlink(req.body_path)
@@ -315,22 +316,22 @@ class _Reply:
             user_headers = [*user_headers, ("content-type", "text/html")]
         if length == -1:
             length = None if status < 200 or status == 204 else len(body)
+        whole = self.head or len(body) <= SEND_SIZE  # one write for head and body
         try:
             headers = head_headers(rt.head, user_headers, keep_alive=keep, tls=self.tls, length=length,
                                    date=rt.date())
-            data = self.http.respond(status, reason(status), headers)
+            if whole:
+                data = self.http.respond_complete(status, reason(status), headers, b"" if self.head else body)
+            else:
+                data = self.http.respond(status, reason(status), headers)
         except (h11.LocalProtocolError, UnicodeEncodeError) as exc:
             log.error(f"cannot send the response ({exc}); sent 500 instead")
             headers = head_headers(rt.head, [], keep_alive=False, tls=self.tls, length=0, date=rt.date())
-            data = self.http.respond(500, reason(500), headers)
-            body, keep = b"", False
+            data = self.http.respond_complete(500, reason(500), headers)
+            status, body, keep, whole = 500, b"", False, True
         self.status, self.length = status, 0 if self.head else len(body)
-        if self.head or not body:
-            await self.stream.send_all(data + self.http.end())
-        elif len(body) <= SEND_SIZE:  # one write for head and body
-            await self.stream.send_all(data + self.http.send_body(body) + self.http.end())
-        else:
-            await self.stream.send_all(data)
+        await self.stream.send_all(data)
+        if not whole:
             view = memoryview(body)
             for start in range(0, len(view), SEND_SIZE):
                 await self.stream.send_all(self.http.send_body(view[start:start + SEND_SIZE]))

@@ -67,13 +67,13 @@ def standard_answer(conn, head: RequestHead) -> list:
     body = b"" if head.method == "head" else b"hello " + head.path.encode("latin-1")
     headers = head_headers(POLICY, [("content-type", "text/plain")], keep_alive=keep, tls=False,
                            length=len(body), date=DATE)
-    return send(conn, lambda: [conn.respond(200, b"OK", headers), conn.send_body(body), conn.end()])
+    return send(conn, lambda: [conn.respond_complete(200, b"OK", headers, body)])
 
 
 def error_answer(conn, status: int) -> list:
     """dispatch.send_error: connection: close, no body (http_pretty_error off)."""
     headers = head_headers(POLICY, [], keep_alive=False, tls=False, length=0, date=DATE)
-    return send(conn, lambda: [conn.respond(status, reason(status), headers), conn.end()])
+    return send(conn, lambda: [conn.respond_complete(status, reason(status), headers)])
 
 
 def send(conn, steps) -> list:
@@ -364,7 +364,8 @@ def responder(draw):
     policy, tls = draw(st.sampled_from(POLICIES)), draw(st.booleans())
     body = draw(st.sampled_from([b"", b"hello", b"x" * 70]))
     length = draw(st.sampled_from(["body", "body", "none", "short", "long"]))
-    mode = draw(st.sampled_from(["body", "body", "view", "passthrough", "head-only", "twice", "continue"]))
+    mode = draw(st.sampled_from(["body", "body", "view", "passthrough", "head-only", "twice", "continue",
+                                 "complete", "complete"]))
     wants_keep = draw(st.booleans())
 
     def answer(conn, head: RequestHead) -> list:
@@ -376,6 +377,10 @@ def responder(draw):
             return [*head, *extra] if extra else head
         why = reason(status) if chosen_reason is None else chosen_reason
         out = []
+        if mode == "complete":  # dispatch's way: the whole response in one call
+            out += (*send(conn, lambda: [conn.respond_complete(status, why, headers(), body)]), states(conn))
+            out.append(("can respond", conn.can_respond))
+            return out
         if mode == "continue":
             out += send(conn, lambda: [conn.send_continue()])
         out += (*send(conn, lambda: [conn.respond(status, why, headers())]), states(conn))
