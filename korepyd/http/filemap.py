@@ -48,12 +48,12 @@ def resolve(root: str, uri: str, path: str, *, index: str, ext: str | None,
         return None
     if "\0" in rest:
         return None
-    candidate = os.path.join(root, rest)
-    real = os.path.realpath(candidate)
-    if real != root and not real.startswith(root + os.sep):
-        return None
     try:
-        info = os.stat(real)
+        real, info = _real_beneath(root, rest)
+        if real != root and not real.startswith(root + os.sep):
+            return None
+        if info is None:
+            info = os.stat(real)
     except OSError:
         if not ext:
             return None
@@ -66,3 +66,23 @@ def resolve(root: str, uri: str, path: str, *, index: str, ext: str | None,
         return None  # realpath() drops a trailing slash: "file.txt/" is no file
     suffix = real.rsplit(".", 1)[-1].lower() if "." in os.path.basename(real) else ""
     return FileHit(real, info.st_size, info.st_mtime, info.st_mtime_ns, types.get(suffix))
+
+
+def _real_beneath(root: str, rest: str) -> tuple[str, os.stat_result | None]:
+    """The real path of `rest` under the real path `root`, and its stat
+    when it was taken on the way. A path of plain names none of which is a
+    symlink is its own real path: one lstat per name instead of
+    realpath()'s one per name of the whole path, in Python. Anything else
+    (`.`, `..`, a symlink) goes through realpath(). Raises OSError when a
+    name is missing."""
+    path, info = root, None
+    for name in rest.split("/"):
+        if not name:
+            continue  # "a//b" and a trailing slash, as realpath() reads them
+        if name == "." or name == "..":
+            return os.path.realpath(os.path.join(root, rest)), None
+        path = f"{path}/{name}"
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            return os.path.realpath(os.path.join(root, rest)), None
+    return path, info

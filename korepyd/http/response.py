@@ -11,8 +11,8 @@ no default Content-Type.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
-from email.utils import formatdate
 from http import HTTPStatus
 
 _REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
@@ -49,9 +49,15 @@ class HeadPolicy:
         return self._lines.get((keep_alive, tls))
 
 
-def http_date(now: float) -> bytes:
-    """An IMF-fixdate, as the Date header wants it."""
-    return formatdate(now, usegmt=True).encode()
+_DAYS = (b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun")
+_MONTHS = (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec")
+
+
+def http_date(when: float) -> bytes:
+    """An IMF-fixdate (RFC 9110 5.6.7), as Date and Last-Modified want it."""
+    t = time.gmtime(when)
+    return b"%s, %02d %s %04d %02d:%02d:%02d GMT" % (_DAYS[t.tm_wday], t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year,
+                                                     t.tm_hour, t.tm_min, t.tm_sec)
 
 
 def head_headers(policy: HeadPolicy, user: list[tuple[str, str]], *, keep_alive: bool, tls: bool,

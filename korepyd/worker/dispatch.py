@@ -26,7 +26,6 @@ from __future__ import annotations
 import inspect
 import os
 import tempfile
-from email.utils import formatdate
 
 import h11
 import trio
@@ -35,7 +34,7 @@ from korepyd import log
 from korepyd.config import model
 from korepyd.http import auth, conditional, filemap
 from korepyd.http.connection import HttpConnection, RequestHead, wants_keep_alive
-from korepyd.http.response import head_headers, pretty_error, reason
+from korepyd.http.response import head_headers, http_date, pretty_error, reason
 from korepyd.http.router import Match, Refusal, Rewrite, strip_port
 from korepyd.kore._constants import RESULT_ERROR, RESULT_OK
 from korepyd.kore._request import HttpRequest
@@ -250,7 +249,7 @@ async def _serve_file(rt: Runtime, reply: _Reply, item: model.Filemap, head: Req
         return await reply.send(404, keep=keep)
     if isinstance(found, filemap.FileRedirect):
         return await reply.send(302, [("location", found.location)], keep=keep)
-    tag, modified = conditional.etag(found.size, found.mtime_ns), formatdate(found.mtime, usegmt=True)
+    tag, modified = conditional.etag(found.size, found.mtime_ns), http_date(found.mtime).decode()
     headers = [("last-modified", modified), ("etag", tag), ("accept-ranges", "bytes")]
     if found.content_type:
         headers.append(("content-type", found.content_type))
@@ -299,12 +298,16 @@ class _Reply:
         """A file's bytes after the head: sendfile(2) where the stream allows."""
         headers = head_headers(self.rt.head, user_headers, keep_alive=keep, tls=self.tls, length=length,
                                date=self.rt.date())
-        await self.stream.send_all(self.http.respond(status, reason(status), headers))
+        head = self.http.respond(status, reason(status), headers)
         self.status, self.length = status, 0 if self.head else length
         if not self.head and length:
             self.http.send_passthrough(length)
-            await send_file(self.stream, fd, offset, length)
-        await self.stream.send_all(self.http.end())
+            await send_file(self.stream, head, fd, offset, length)
+        else:
+            await self.stream.send_all(head)
+        tail = self.http.end()  # nothing, after a Content-Length body
+        if tail:
+            await self.stream.send_all(tail)
         return keep
 
     async def send(self, status: int, user_headers=(), body: bytes = b"", *, keep: bool,

@@ -1,10 +1,12 @@
 """Zero-copy file bodies: os.sendfile(2) on a plain connection (PlainStream),
-driven by trio's readiness waits; any other stream (TLS) gets the file in
-read chunks."""
+driven by trio's readiness waits, the response head sent just before with
+MSG_MORE so that head and file leave together; any other stream (TLS)
+gets the head, then the file in read chunks."""
 
 from __future__ import annotations
 
 import os
+import socket
 
 import trio
 
@@ -13,10 +15,13 @@ from korepyd.worker.stream import PlainStream
 CHUNK = 1 << 20
 
 
-async def send_file(stream: trio.abc.SendStream, fd: int, offset: int, count: int) -> None:
+async def send_file(stream: trio.abc.SendStream, head: bytes, fd: int, offset: int, count: int) -> None:
+    """`head`, then `count` bytes of the file `fd` from `offset`."""
     if isinstance(stream, PlainStream):
+        await _send_more(stream.socket, head)
         await _sendfile(stream.socket, fd, offset, count)
         return
+    await stream.send_all(head)
     while count:
         data = await trio.to_thread.run_sync(os.pread, fd, min(count, CHUNK), offset)
         if not data:
@@ -24,6 +29,18 @@ async def send_file(stream: trio.abc.SendStream, fd: int, offset: int, count: in
         await stream.send_all(data)
         offset += len(data)
         count -= len(data)
+
+
+async def _send_more(sock, data: bytes) -> None:
+    """Send `data`, telling the kernel that more follows (MSG_MORE)."""
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[sock.send(view, socket.MSG_MORE):]
+        except BlockingIOError:
+            await trio.lowlevel.wait_writable(sock)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise trio.BrokenResourceError(str(exc)) from exc
 
 
 async def _sendfile(sock, fd: int, offset: int, count: int) -> None:

@@ -1,6 +1,6 @@
 """Response heads (pure): Kore's header order, keep-alive, HSTS on TLS only."""
 
-from korepyd.http.response import HeadPolicy, head_headers, pretty_error, reason
+from korepyd.http.response import HeadPolicy, head_headers, http_date, pretty_error, reason
 
 POLICY = HeadPolicy(b"korepyd (test)", keepalive=20, hsts=31536000)
 
@@ -29,3 +29,10 @@ def test_no_content_length_when_none():
 def test_reason_phrases_and_pretty_page():
     assert (reason(200), reason(418), reason(599)) == (b"OK", b"I'm a Teapot", b"Unknown")
     assert pretty_error(404) == b"<html>\n<head>\n\t<title>404 Not Found</title></head>\n<body>\n\t<h1>404 Not Found</h1>\n</body>\n</html>\n"
+
+
+def test_dates_are_written_as_the_standard_library_writes_them():
+    from email.utils import formatdate
+
+    for when in (0, 951782400.5, 1700000000, 1767225599, 4102444800, 1782777600.999):
+        assert http_date(when) == formatdate(when, usegmt=True).encode()
