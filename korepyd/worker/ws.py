@@ -9,17 +9,21 @@ closes only this connection (1011); Kore kills the worker. Everything
 written to the client goes through one outbox drained by one writer task,
 so frames from other tasks (websocket_send, broadcasts) never interleave;
 a client that lets more than OUTBOX_MAX frames pile up is disconnected.
+On a plain connection a frame is written at once, without the writer, when
+nothing is queued before it and the socket takes it whole.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 
 import trio
 
 from korepyd import log
 from korepyd.websocket.session import Closed, WebSocketSession
 from korepyd.worker.runtime import Runtime
+from korepyd.worker.stream import PlainStream
 
 OUTBOX_MAX = 1024
 RECEIVE_SIZE = 65536
@@ -28,9 +32,11 @@ RECEIVE_SIZE = 65536
 class LiveWebSocket:
     """What kore.connection.websocket_send() and broadcasts write to."""
 
-    def __init__(self, session: WebSocketSession):
+    def __init__(self, session: WebSocketSession, stream=None):
         self.session = session
         self._send, self.outbox = trio.open_memory_channel(OUTBOX_MAX)
+        self._socket = stream.socket if isinstance(stream, PlainStream) else None  # for writes at once
+        self.queued = 0   # frames in the outbox or being written by the writer
 
     def send(self, op: int, data) -> None:
         self._queue(self.session.send_message(op, data))
@@ -41,8 +47,18 @@ class LiveWebSocket:
     def _queue(self, data: bytes) -> None:
         if not data:
             return
+        if self._socket is not None and not self.queued:
+            try:
+                data = data[self._socket.send(data):]
+            except BlockingIOError:
+                pass
+            except OSError:
+                return  # a broken connection: the reader sees it end
+            if not data:
+                return
         try:
             self._send.send_nowait(data)
+            self.queued += 1
         except trio.WouldBlock:
             log.warning("websocket client too slow to read its messages: disconnected")
             self.session.closed = self.session.closed or Closed(1008, "too slow")
@@ -56,7 +72,7 @@ class LiveWebSocket:
 
 async def serve_websocket(rt: Runtime, stream, session: WebSocketSession, conn, callbacks, pending: bytes) -> None:
     onconnect, onmessage, ondisconnect = callbacks
-    live = LiveWebSocket(session)
+    live = LiveWebSocket(session, stream)
     conn._websocket = live
     rt.websockets.add(conn)
     try:
@@ -78,32 +94,34 @@ async def serve_websocket(rt: Runtime, stream, session: WebSocketSession, conn, 
 async def _read(rt: Runtime, stream, live: LiveWebSocket, conn, onmessage, data: bytes) -> None:
     """Messages to onmessage until the close handshake, EOF, the idle
     timeout (websocket_timeout) or a graceful stop of the worker."""
-    session = live.session
-    while True:
-        if data:
-            events, reply = session.receive_data(data)
-            live._queue(reply)
-            for event in events:
-                if isinstance(event, Closed):
-                    return
-                if not await _call(rt, onmessage, conn, event.op, event.data):
-                    return
-        if session.closed is not None or rt.stopping:
-            return
-        with trio.move_on_after(rt.config.websocket_timeout) as idle:
+    session, timeout = live.session, rt.config.websocket_timeout
+    with trio.CancelScope() as idle:  # one scope: a deadline while reading, none while the app works
+        while True:
+            if data:
+                events, reply = session.receive_data(data)
+                live._queue(reply)
+                for event in events:
+                    if isinstance(event, Closed):
+                        return
+                    if not await _call(rt, onmessage, conn, event.op, event.data):
+                        return
+            if session.closed is not None or rt.stopping:
+                return
+            idle.deadline = trio.current_time() + timeout
             data = await stream.receive_some(RECEIVE_SIZE)
-        if idle.cancelled_caught:
-            live.close(1000, "idle")
-            return
-        if not data:
-            session.receive_data(None)
-            return
+            idle.deadline = math.inf
+            if not data:
+                session.receive_data(None)
+                return
+    if idle.cancelled_caught:
+        live.close(1000, "idle")
 
 
 async def _writer(stream, live: LiveWebSocket) -> None:
     try:
         async for data in live.outbox:
             await stream.send_all(data)
+            live.queued -= 1
     except (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError):
         pass
 
@@ -114,7 +132,7 @@ async def _call(rt: Runtime, callback, *args) -> bool:
         return True
     try:
         result = callback(*args)
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):
             await result
     except trio.Cancelled:
         raise
