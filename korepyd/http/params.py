@@ -77,6 +77,8 @@ class Validators:
         """Does validator `name` accept `value`? (Synchronous only: it runs
         inside req.populate_*(); an `async def` validator is refused.)"""
         result = self.call(name, value, request)
+        if result is True or result is False:
+            return result
         if hasattr(result, "__await__"):
             result.close()
             raise TypeError(f"validator '{name}' is async: use it for authentication, not for parameters")
