@@ -101,11 +101,13 @@ class ResponseHead:
 
 
 _FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
-_USER_LINES: dict[tuple[str, str], bytes | None] = {}   # a user header -> its line, None: not to be trusted
+_USER_LINES: dict[tuple[str, str], bytes] = {}   # user headers found valid -> their lines
 _CACHE_MAX = 1024
 
 
 def _lines(policy: HeadPolicy, user, keep_alive: bool, tls: bool, length: int | None, date: bytes) -> bytes | None:
+    """ResponseHead.lines: the order of ResponseHead.__iter__, written out
+    (tests/http/test_differential.py compares the bytes of both ways)."""
     fixed = policy.lines(keep_alive, tls)
     if fixed is None:
         return None
