@@ -7,9 +7,9 @@ response) plus trio's for a task that never has to wait.
     .venv/bin/python bench/path.py [--scenario plain|route] [--requests 100000] [--rounds 5]
     .venv/bin/python bench/path.py --profile      # cProfile, by own time
 
-plain: `GET /` to a handler answering "Hello, World!"; route: `GET
-/user/123?name=abc` to a regex route with a validated query parameter,
-the handler of bench/korepyd_app. The figure is the best round, in
+plain: `GET /` answered "Hello, World!"; route: `GET /user/123?name=abc`
+to a regex route with a validated query parameter; the handlers are those
+of bench/korepyd_app/app.py. The figure is the best round, in
 microseconds per request; pin it to a core (taskset -c 0) and compare
 runs of the same machine only.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib.util
 import pstats
 import sys
 import time
@@ -29,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import trio  # noqa: E402
 
 from korepyd import config  # noqa: E402
+from korepyd.app import install_kore  # noqa: E402
 from korepyd.worker.conn import serve_connection  # noqa: E402
 from korepyd.worker.runtime import Runtime  # noqa: E402
 from korepyd.worker.stream import PlainStream  # noqa: E402
@@ -58,18 +60,13 @@ REQUESTS = {
 }
 
 
-def plain(req):
-    req.response(200, b"Hello, World!")
-
-
-def user(req, user_id):
-    req.populate_get()
-    name = req.argument("name")
-    req.response_header("content-type", "text/plain")
-    if name is None:
-        req.response(400, b"bad name")
-        return
-    req.response(200, f"user {user_id} name {name}".encode())
+def bench_app() -> types.ModuleType:
+    """bench/korepyd_app/app.py, the handlers `make bench` measures."""
+    install_kore()
+    spec = importlib.util.spec_from_file_location("bench_app", Path(__file__).parent / "korepyd_app" / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class Feed(PlainStream):
@@ -97,9 +94,7 @@ class Feed(PlainStream):
 
 def one_round(request: bytes, count: int) -> float:
     loaded = config.loads(CONF, "path.conf", env={}, check_files=False)
-    app = types.ModuleType("app")
-    app.plain, app.user = plain, user
-    rt = Runtime.build(1, loaded.config, [app])
+    rt = Runtime.build(1, loaded.config, [bench_app()])
     feed = Feed(request, count)
     start = time.perf_counter()
     trio.run(serve_connection, rt, feed, "s", False)
