@@ -5,8 +5,8 @@ worker replays) are known to every worker."""
 
 from __future__ import annotations
 
-from korepyd.kore import _state
 from korepyd.errors import PgsqlError  # noqa: F401  (kore.PgsqlError; psycopg is imported on first use)
+from korepyd.kore import _state
 
 
 def dbsetup(name: str, conninfo: str) -> bool:

@@ -16,9 +16,8 @@ import trio
 from korepyd import app, kore, log, privsep
 from korepyd.errors import AppLoadError, ExitCode
 from korepyd.kore import _state
-from korepyd.worker import serve
+from korepyd.worker import preload, serve
 from korepyd.worker.boot import Boot, receive
-from korepyd.worker import preload
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.tls import TlsState, make_scratch, remove_scratch
 

@@ -194,12 +194,11 @@ async def _run_handler(rt: Runtime, route: model.Route, req: HttpRequest, captur
     handler = rt.resolve(route.handler.name)
     try:
         result = handler(req, *captures)
-        if result is None:
-            pass
-        elif inspect.isawaitable(result):
-            result = await result
-        elif result != RESULT_OK:
-            log.warning(f"{_where(route)} returned {result!r}; handlers return None (ignored)")
+        if result is not None:
+            if inspect.isawaitable(result):
+                result = await result
+            elif result != RESULT_OK:
+                log.warning(f"{_where(route)} returned {result!r}; handlers return None (ignored)")
     except trio.Cancelled:
         raise
     except Exception:

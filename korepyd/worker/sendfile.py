@@ -6,7 +6,6 @@ gets the head, then the file in read chunks."""
 from __future__ import annotations
 
 import os
-import socket
 
 import trio
 
@@ -18,7 +17,7 @@ CHUNK = 1 << 20
 async def send_file(stream: trio.abc.SendStream, head: bytes, fd: int, offset: int, count: int) -> None:
     """`head`, then `count` bytes of the file `fd` from `offset`."""
     if isinstance(stream, PlainStream):
-        await _send_more(stream.socket, head)
+        await stream.send_more(head)
         await _sendfile(stream.socket, fd, offset, count)
         return
     await stream.send_all(head)
@@ -29,18 +28,6 @@ async def send_file(stream: trio.abc.SendStream, head: bytes, fd: int, offset: i
         await stream.send_all(data)
         offset += len(data)
         count -= len(data)
-
-
-async def _send_more(sock, data: bytes) -> None:
-    """Send `data`, telling the kernel that more follows (MSG_MORE)."""
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[sock.send(view, socket.MSG_MORE):]
-        except BlockingIOError:
-            await trio.lowlevel.wait_writable(sock)
-        except (BrokenPipeError, ConnectionResetError) as exc:
-            raise trio.BrokenResourceError(str(exc)) from exc
 
 
 async def _sendfile(sock, fd: int, offset: int, count: int) -> None:

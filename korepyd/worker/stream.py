@@ -13,7 +13,8 @@ others run).
 
 The callers are the connection task and, for websockets, one reader and
 one writer task: no call of the same direction ever overlaps, so no
-conflict detector is needed.
+conflict detector is needed (a websocket frame is written with
+send_nowait() only while the writer has nothing queued, worker/ws.py).
 """
 
 from __future__ import annotations
@@ -57,20 +58,35 @@ class PlainStream(trio.abc.HalfCloseableStream):
             await trio.lowlevel.wait_readable(self.socket)
             self._yielded = True
 
+    def send_nowait(self, data, flags: int = 0) -> int:
+        """How much of `data` the socket took at once (0: none, it would block)."""
+        try:
+            return self.socket.send(data, flags)
+        except BlockingIOError:
+            return 0
+        except _BROKEN as exc:
+            raise trio.BrokenResourceError(str(exc)) from exc
+        except OSError as exc:
+            raise _translate(exc) from exc
+
     async def send_all(self, data) -> None:
+        await self._send(data, 0)
+        await trio.lowlevel.checkpoint()
+        self._yielded = True
+
+    async def send_more(self, data) -> None:
+        """send_all() with MSG_MORE: the kernel holds the bytes for what the
+        caller sends next (sendfile's head), and no scheduler pass."""
+        await self._send(data, socket.MSG_MORE)
+
+    async def _send(self, data, flags: int) -> None:
         view = memoryview(data)
         sent = 0
         while sent < len(view):
-            try:
-                sent += self.socket.send(view[sent:])
-            except BlockingIOError:
+            taken = self.send_nowait(view[sent:], flags)
+            if not taken:
                 await trio.lowlevel.wait_writable(self.socket)
-            except _BROKEN as exc:
-                raise trio.BrokenResourceError(str(exc)) from exc
-            except OSError as exc:
-                raise _translate(exc) from exc
-        await trio.lowlevel.checkpoint()
-        self._yielded = True
+            sent += taken
 
     async def wait_send_all_might_not_block(self) -> None:
         await trio.lowlevel.wait_writable(self.socket)

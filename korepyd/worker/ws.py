@@ -35,7 +35,7 @@ class LiveWebSocket:
     def __init__(self, session: WebSocketSession, stream=None):
         self.session = session
         self._send, self.outbox = trio.open_memory_channel(OUTBOX_MAX)
-        self._socket = stream.socket if isinstance(stream, PlainStream) else None  # for writes at once
+        self._plain = stream if isinstance(stream, PlainStream) else None  # for writes at once
         self.queued = 0   # frames in the outbox or being written by the writer
 
     def send(self, op: int, data) -> None:
@@ -47,12 +47,10 @@ class LiveWebSocket:
     def _queue(self, data: bytes) -> None:
         if not data:
             return
-        if self._socket is not None and not self.queued:
+        if self._plain is not None and not self.queued:
             try:
-                data = data[self._socket.send(data):]
-            except BlockingIOError:
-                pass
-            except OSError:
+                data = data[self._plain.send_nowait(data):]
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
                 return  # a broken connection: the reader sees it end
             if not data:
                 return

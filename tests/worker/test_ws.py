@@ -123,7 +123,7 @@ class TightSocket:
     def setblocking(self, flag):
         pass
 
-    def send(self, data):
+    def send(self, data, flags=0):
         if not self.room:
             raise BlockingIOError
         taken = bytes(data[:self.room])
