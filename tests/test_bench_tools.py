@@ -23,3 +23,21 @@ def test_parser_benchmark_runs():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "llhttp" in done.stdout
+
+
+def test_memory_report_reads_its_milestones():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import memcheck
+    finally:
+        sys.path.remove(str(BENCH))
+    samples = [{"requests": n, "rss_kib": kib} for n, kib in
+               ((0, 25_000), (60_000, 25_400), (120_000, 25_600), (480_000, 25_700), (530_000, 25_800),
+                (1_010_000, 25_800))]
+    marks = memcheck.milestones(samples, 100_000)
+    assert [m["requests"] for m in marks] == [0, 120_000, 530_000, 1_010_000]
+    result = {"samples": samples, "growth_kib": 200, "second_half_growth_kib": 0}
+    text = memcheck.report(result, "hello")
+    assert "after   120,000 requests     25.0 MiB" in text
+    assert "growth from the 100k sample to the end: +200 KiB (+0.23 bytes/request)" in text
+    assert "growth from the half-way sample to the end: +0 KiB (+0.00 bytes/request)" in text

@@ -11,6 +11,10 @@ import gc
 import os
 import socket
 
+from korepyd.worker import deferred
+
+deferred.defer()  # before trio imports ssl, hmac and idna (worker/deferred.py); E402 is off for this file
+
 import trio
 
 from korepyd import app, kore, log, privsep
@@ -55,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         if rt.tls is not None:
             owner = (plan.account.uid, plan.account.gid) if plan.account else None
             scratch, rt.tls.scratch = make_scratch(plan.root, plan.chroot, owner)
-        preload.run(chroot=plan.chroot)
+        preload.run(chroot=plan.chroot, runas=plan.account is not None)
         privsep.apply(plan)
     except privsep.PrivsepError as exc:
         log.error(str(exc))

@@ -1,10 +1,16 @@
 """What a worker imports before it drops privileges.
 
-After a chroot the Python installation is out of reach, so whatever the
-worker would import lazily later must be imported before: parts of the
-standard library (codecs, json, decimal, ...) always, and the two heavy
-optional parts only for an app that will use them. psycopg costs a worker
-about 20 MB and wsproto about 5 MB; a worker imports them
+After a chroot the Python installation is out of reach, and after a
+change of user it may be (a Python under /root), so a worker that drops
+privileges first imports what it would import lazily later: the modules
+trio's start left deferred (worker/deferred.py: ssl, hashlib, hmac, idna)
+and parts of the standard library (codecs, json, decimal, ...). A worker
+that keeps them (deployment dev, -n and -r) imports all of these on first
+use, and one serving plain HTTP never does (about 7 MB less).
+
+The two heavy optional parts are imported only for an app that will use
+them. psycopg costs a worker about 20 MB and wsproto about 5 MB; a worker
+imports them
 
 - at once when it is about to chroot and the app's code names them:
   `dbquery`, `dbsetup`, `register_database` or `pgsql` (req.pgsql) for
@@ -27,6 +33,7 @@ import types
 from pathlib import Path
 
 from korepyd.kore import _state
+from korepyd.worker import deferred
 
 OPTIONAL = {  # the module imported on first use -> names in an app's code that call for it
     "korepyd.worker.pgsql": frozenset({"dbquery", "dbsetup", "register_database", "pgsql"}),
@@ -35,9 +42,12 @@ OPTIONAL = {  # the module imported on first use -> names in an app's code that 
 _KOREPYD = str(Path(__file__).resolve().parent.parent)
 
 
-def run(chroot: bool) -> None:
-    """Import now what could not be imported after the chroot."""
-    _standard_library()
+def run(chroot: bool, runas: bool) -> None:
+    """Import now what could not be imported after the chroot or the
+    change of user."""
+    if chroot or runas:
+        deferred.load()
+        _standard_library()
     if not chroot:
         return
     names = names_in_app_code()

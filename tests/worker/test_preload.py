@@ -1,5 +1,6 @@
-"""What a worker imports: psycopg, wsproto and lark only when needed, and
-the app scan that decides it before a chroot."""
+"""What a worker imports: psycopg, wsproto and lark only when needed, the
+app scan that decides it before a chroot, and the modules trio imports
+that run only when used (worker/deferred.py)."""
 
 import subprocess
 import sys
@@ -37,7 +38,7 @@ def preload_report(tmp_path: Path, chroot: bool) -> str:
         import korepyd.app; korepyd.app.install_kore()  # as in a worker
         import myapp
         from korepyd.worker import preload
-        preload.run({chroot})
+        preload.run({chroot}, runas=False)
         print(sorted(m for m in ("psycopg", "wsproto") if m in sys.modules))
     """, cwd=tmp_path)
 
@@ -85,3 +86,77 @@ def test_an_import_that_fails_later_says_why():
             print(exc)
     """)
     assert "cannot be imported after the chroot" in out and "dbquery" in out
+
+
+DEFERRED_STATE = """
+    import sys
+    from korepyd.worker import deferred
+    def state():
+        return sorted(n for n in ("ssl", "hmac", "hashlib", "idna", "_ssl", "_hashlib")
+                      if n in sys.modules and n not in deferred.pending())
+"""
+
+
+def test_a_plain_worker_runs_none_of_the_deferred_modules():
+    out = run(DEFERRED_STATE + """
+    import korepyd.worker, korepyd.kore, korepyd.worker.dispatch, korepyd.worker.serve
+    import ssl, hashlib                      # a second import finds the deferred module
+    print(state(), deferred.pending())
+    """)
+    assert out == "[] ['hashlib', 'hmac', 'idna', 'ssl']"
+
+
+def test_a_deferred_module_runs_on_first_use():
+    out = run(DEFERRED_STATE + """
+    import korepyd.worker, trio
+    print(trio.socket.getaddrinfo is not None, state())
+    print(len(__import__("hashlib").sha256(b"x").hexdigest()), state())
+    from ssl import SSLContext                # a from-import reads the name
+    print(SSLContext.__name__, state(), deferred.pending())
+    """)
+    lines = out.splitlines()
+    assert lines[0] == "True []"
+    assert lines[1] == "64 ['_hashlib', 'hashlib']"
+    assert lines[2] == "SSLContext ['_hashlib', '_ssl', 'hashlib', 'ssl'] ['hmac', 'idna']"
+
+
+def test_trio_uses_the_deferred_ssl():
+    out = run(DEFERRED_STATE + """
+    import korepyd.worker, trio, trio.socket
+
+    async def main():
+        infos = await trio.socket.getaddrinfo("localhost", 80, type=trio.socket.SOCK_STREAM)
+        ctx = __import__("ssl").create_default_context()
+        return bool(infos), type(ctx).__name__
+
+    print(trio.run(main), state())
+    """)
+    assert out == "(True, 'SSLContext') ['_ssl', 'ssl']"   # idna: only for a host name that is not ASCII
+
+
+def test_a_worker_that_drops_privileges_runs_them_first(tmp_path):
+    write_app(tmp_path, "def hello(req):\n    pass\n")
+    for chroot, runas, expected in ((False, False, "['hashlib', 'hmac', 'idna', 'ssl']"),
+                                    (False, True, "[]"), (True, False, "[]")):
+        out = run(f"""
+            import korepyd.worker, myapp
+            from korepyd.worker import deferred, preload
+            preload.run({chroot}, runas={runas})
+            print(deferred.pending())
+        """, cwd=tmp_path)
+        assert out == expected, (chroot, runas)
+
+
+def test_a_module_that_fails_to_load_stays_deferred_and_says_why(tmp_path):
+    (tmp_path / "broken.py").write_text("raise ImportError('the file is out of reach')\n")
+    out = run("""
+        from korepyd.worker import deferred
+        deferred.defer(("broken",))
+        import broken
+        for _ in range(2):
+            try:
+                broken.anything
+            except ImportError as exc:
+                print(exc, "broken" in deferred.pending())
+    """, cwd=tmp_path)
+    assert out.splitlines() == ["the file is out of reach True"] * 2
