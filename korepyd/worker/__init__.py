@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         if rt.tls is not None:
             owner = (plan.account.uid, plan.account.gid) if plan.account else None
             scratch, rt.tls.scratch = make_scratch(plan.root, plan.chroot, owner)
-        preload.run(chroot=plan.chroot, runas=plan.account is not None)
+        preload.run(chroot=plan.chroot, runas=plan.account is not None, tls=rt.tls is not None)
         privsep.apply(plan)
     except privsep.PrivsepError as exc:
         log.error(str(exc))

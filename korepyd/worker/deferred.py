@@ -9,8 +9,9 @@ finds it (its __spec__ is real, so the import system is content) and the
 module's code runs the first time one of its names is read: a TLS server,
 the HTTP client, the websocket handshake's hashlib, the app's own use.
 
-A worker about to drop privileges runs them all first (load(), called by
-worker/preload.py): after a chroot their files are out of reach.
+A worker about to drop privileges runs first those it may need later
+(worker/preload.py decides): after a chroot their files are out of reach,
+and a module that cannot run then says so.
 
 importlib.util.LazyLoader cannot do this: its modules load as soon as any
 attribute is read, and a second `import` statement reads __spec__.
@@ -25,6 +26,7 @@ import types
 
 NAMES = ("ssl", "hmac", "hashlib", "idna")
 
+dropped = False             # set by worker/preload.py once the worker is about to drop privileges
 _lock = threading.RLock()   # two threads reading a name at once run the module's code once
 _running: set[str] = set()  # modules whose code is running (their own reads find nothing yet)
 
@@ -40,6 +42,8 @@ class DeferredModule(types.ModuleType):
                 try:
                     spec.loader.exec_module(self)
                     self.__class__ = types.ModuleType
+                except (OSError, ImportError) as exc:
+                    raise ImportError(_unreachable(spec.name, exc)) from None
                 finally:
                     _running.discard(spec.name)
         if type(self) is DeferredModule:
@@ -60,13 +64,21 @@ def defer(names: tuple[str, ...] = NAMES) -> None:
         sys.modules[name] = module
 
 
-def load() -> None:
-    """Run every deferred module's code now."""
-    for module in list(sys.modules.values()):
-        if type(module) is DeferredModule:
-            module.__getattr__("__name__")
+def load(names: list[str] | None = None) -> None:
+    """Run the code of the deferred modules `names` (default: all) now."""
+    for name in pending() if names is None else names:
+        sys.modules[name].__getattr__("__name__")
 
 
 def pending() -> list[str]:
     """The deferred modules whose code has not run."""
     return sorted(name for name, module in sys.modules.items() if type(module) is DeferredModule)
+
+
+def _unreachable(name: str, exc: Exception) -> str:
+    text = f"module {name!r} cannot run: {exc}"
+    if dropped:
+        text += (" (the worker dropped privileges before its first use; it runs before when the app's code names "
+                 "it, or httpclient or body_digest, or a module outside korepyd and trio imports it: "
+                 "korepyd/worker/preload.py)")
+    return text

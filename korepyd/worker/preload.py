@@ -1,27 +1,27 @@
 """What a worker imports before it drops privileges.
 
 After a chroot the Python installation is out of reach, and after a
-change of user it may be (a Python under /root), so a worker that drops
-privileges first imports what it would import lazily later: the modules
-trio's start left deferred (worker/deferred.py: ssl, hashlib, hmac, idna)
-and parts of the standard library (codecs, json, decimal, ...). A worker
-that keeps them (deployment dev, -n and -r) imports all of these on first
-use, and one serving plain HTTP never does (about 7 MB less).
+change of user it may be (a Python under /root), so a worker about to drop
+privileges first imports what it may need later and could not import then:
 
-The two heavy optional parts are imported only for an app that will use
-them. psycopg costs a worker about 20 MB and wsproto about 5 MB; a worker
-imports them
+- parts of the standard library (codecs, json, decimal, ...);
+- psycopg (about 20 MB) and wsproto (about 5 MB), when the app's code
+  names what uses them: `dbquery`, `dbsetup`, `register_database` or
+  `pgsql` (req.pgsql) for psycopg, `websocket_handshake` for wsproto, or a
+  database is registered already;
+- the modules trio's start left deferred (worker/deferred.py: ssl,
+  hashlib, hmac, idna; OpenSSL's start alone is about 5 MB): ssl when the
+  worker terminates TLS, and any of them that a module outside trio and
+  korepyd imported (wsproto's hashlib, the app's own `import ssl`), that
+  the app's code names, or that a korepyd feature the app's code names
+  runs (`httpclient`: ssl and idna, `body_digest`: hashlib).
 
-- at once when it is about to chroot and the app's code names them:
-  `dbquery`, `dbsetup`, `register_database` or `pgsql` (req.pgsql) for
-  psycopg, `websocket_handshake` for wsproto; the app's code is every
-  module loaded from outside Python's own directories and korepyd, its
-  functions and classes, nested code included, and databases already
-  registered count too;
-- on first use otherwise (no chroot: the import works at any time).
-
-A chrooted app that reaches these names in a way the scan cannot see
-(getattr with a computed name) gets a clear error on first use.
+The app's code is every module loaded from outside Python's own
+directories and korepyd, its functions and classes, nested code included.
+A worker that keeps its privileges (deployment dev, -n and -r) imports all
+of these on first use. A dropped worker whose app reaches them in a way
+the scan cannot see (getattr with a computed name) gets a clear error on
+first use.
 """
 
 from __future__ import annotations
@@ -42,18 +42,28 @@ OPTIONAL = {  # the module imported on first use -> names in an app's code that 
 _KOREPYD = str(Path(__file__).resolve().parent.parent)
 
 
-def run(chroot: bool, runas: bool) -> None:
+DEFERRED_FEATURES = {  # a deferred module -> the korepyd features (names in an app's code) that run it
+    "ssl": frozenset({"httpclient"}),
+    "idna": frozenset({"httpclient"}),
+    "hashlib": frozenset({"body_digest"}),
+    "hmac": frozenset(),
+}
+_OWN = frozenset({"korepyd", "kore", "trio"})  # packages whose use of a deferred module DEFERRED_FEATURES covers
+
+
+def run(chroot: bool, runas: bool, tls: bool = False) -> None:
     """Import now what could not be imported after the chroot or the
-    change of user."""
-    if chroot or runas:
-        deferred.load()
-        _standard_library()
-    if not chroot:
+    change of user; `tls`: the worker terminates TLS."""
+    if not (chroot or runas):
         return
-    names = names_in_app_code()
+    names = names_in_app_code() | ({"ssl"} if tls else set())
     for module, wanted in OPTIONAL.items():
         if names & wanted or (module == "korepyd.worker.pgsql" and _state.databases):
             importlib.import_module(module)
+    _standard_library(names)
+    while wanted := deferred_wanted(names):  # again: what runs may hold another (hmac holds hashlib)
+        deferred.load(wanted)
+    deferred.dropped = True
 
 
 def optional(module: str) -> types.ModuleType:
@@ -67,14 +77,36 @@ def optional(module: str) -> types.ModuleType:
                            f"the chroot when the app's code names one of: {names}") from None
 
 
-def _standard_library() -> None:
+def deferred_wanted(names: set[str]) -> list[str]:
+    """The deferred modules a dropped worker may need: held elsewhere,
+    named by the app's code or run by a feature it names."""
+    held = deferred_held_elsewhere()
+    return [name for name in deferred.pending()
+            if name in held or name in names or names & DEFERRED_FEATURES.get(name, frozenset())]
+
+
+def deferred_held_elsewhere() -> set[str]:
+    """The deferred modules that a module outside korepyd and trio holds
+    (it ran `import ssl` and may use it at any time)."""
+    held = set()
+    for name, module in list(sys.modules.items()):
+        if name.partition(".")[0] in _OWN or module is None or isinstance(module, deferred.DeferredModule):
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, deferred.DeferredModule):
+                held.add(value.__spec__.name)
+    return held
+
+
+def _standard_library(names: set[str]) -> None:
     import codecs
     import decimal  # noqa: F401
     import json  # noqa: F401
     import linecache  # noqa: F401
-    import secrets  # noqa: F401
     import time
 
+    if "secrets" in names:  # imports hmac: OpenSSL
+        importlib.import_module("secrets")
     for name in ("idna", "ascii", "latin-1", "utf-8", "utf-16", "utf-32"):
         codecs.lookup(name)
     "bücher.example".encode("idna")  # loads punycode too

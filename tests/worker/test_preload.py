@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 HEAVY = ("psycopg", "wsproto", "lark", "asyncio")
@@ -134,17 +136,40 @@ def test_trio_uses_the_deferred_ssl():
     assert out == "(True, 'SSLContext') ['_ssl', 'ssl']"   # idna: only for a host name that is not ASCII
 
 
-def test_a_worker_that_drops_privileges_runs_them_first(tmp_path):
-    write_app(tmp_path, "def hello(req):\n    pass\n")
-    for chroot, runas, expected in ((False, False, "['hashlib', 'hmac', 'idna', 'ssl']"),
-                                    (False, True, "[]"), (True, False, "[]")):
+@pytest.mark.parametrize("source, still_deferred", [
+    ("def hello(req):\n    req.response(200, b'hello')\n", "['hashlib', 'hmac', 'idna', 'ssl']"),
+    ("import hashlib\n", "['hmac', 'idna', 'ssl']"),                      # held by the app
+    ("def f():\n    import ssl\n    return ssl\n", "['hashlib', 'hmac', 'idna']"),  # named in its code
+    ("import kore\nasync def f():\n    await kore.httpclient('https://x')\n", "['hashlib', 'hmac']"),
+    ("def f(req):\n    return req.body_digest\n", "['hmac', 'idna', 'ssl']"),
+    ("def f(req):\n    req.websocket_handshake('a', 'b', 'c')\n", "['hmac', 'idna', 'ssl']"),  # wsproto's hashlib
+    ("import secrets\n", "['idna', 'ssl']"),                            # secrets holds hmac, hmac hashlib
+])
+def test_a_worker_that_drops_privileges_runs_what_it_may_need(tmp_path, source, still_deferred):
+    write_app(tmp_path, source)
+    for chroot, runas in ((True, False), (False, True)):
         out = run(f"""
-            import korepyd.worker, myapp
+            import korepyd.worker
+            import korepyd.app; korepyd.app.install_kore()  # as in a worker: after korepyd.worker
+            import myapp
             from korepyd.worker import deferred, preload
             preload.run({chroot}, runas={runas})
             print(deferred.pending())
         """, cwd=tmp_path)
-        assert out == expected, (chroot, runas)
+        assert out == still_deferred, (chroot, runas)
+
+
+def test_a_worker_that_keeps_its_privileges_runs_none(tmp_path):
+    write_app(tmp_path, "import hashlib\nimport secrets\n")
+    out = run("""
+        import korepyd.worker, korepyd.app; korepyd.app.install_kore()
+        from korepyd.worker import deferred, preload
+        deferred.defer(("json",))               # the standard library's preload would run it
+        import myapp                            # secrets reads hmac.compare_digest: hmac runs
+        preload.run(False, runas=False)
+        print(deferred.pending())
+    """, cwd=tmp_path)
+    assert out == "['hashlib', 'idna', 'json', 'ssl']"
 
 
 def test_a_module_that_fails_to_load_stays_deferred_and_says_why(tmp_path):
@@ -158,5 +183,21 @@ def test_a_module_that_fails_to_load_stays_deferred_and_says_why(tmp_path):
                 broken.anything
             except ImportError as exc:
                 print(exc, "broken" in deferred.pending())
+            deferred.dropped = True
     """, cwd=tmp_path)
-    assert out.splitlines() == ["the file is out of reach True"] * 2
+    first, second = out.splitlines()
+    assert first == "module 'broken' cannot run: the file is out of reach True"
+    assert second.startswith("module 'broken' cannot run: the file is out of reach (the worker dropped privileges")
+    assert "korepyd/worker/preload.py" in second and second.endswith(" True")
+
+
+def test_a_dropped_tls_worker_runs_ssl(tmp_path):
+    write_app(tmp_path, "def hello(req):\n    pass\n")
+    out = run("""
+        import korepyd.worker, korepyd.app; korepyd.app.install_kore()
+        import myapp
+        from korepyd.worker import deferred, preload
+        preload.run(True, runas=True, tls=True)
+        print(deferred.pending())
+    """, cwd=tmp_path)
+    assert out == "['hashlib', 'hmac', 'idna']"
