@@ -6,8 +6,11 @@ with ImportError where httptools is absent; HttpConnection then serves.
 h11 stays the reference. This module keeps h11's state machine (client
 and server states, keep-alive, switch proposals, 100-continue) and its
 request body framing, ported to a few plain methods, and gives the
-request head to llhttp:
+request head to the cheapest reader that reads it as h11 does:
 
+- the plainest heads (a common method, a target and header values of
+  visible ASCII, CRLF line ends: _SIMPLE_HEAD) are read by two regular
+  expressions, h11's grammar narrowed;
 - a head llhttp accepts is taken only if it is also in the part of the
   grammar where llhttp and h11 read the same thing: a request line of
   exactly `METHOD SP target SP HTTP/d.d CRLF`, a target of visible ASCII,
@@ -83,6 +86,15 @@ _REASON = re.compile(rb"([ \t]|[^\x00\s])*")
 _DIGITS = re.compile(rb"[0-9]{1,20}")
 _TARGET = re.compile(rb"[\x21-\x7e]+")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
+# The plainest heads, read by two expressions with no parser at all: a method llhttp and h11 both
+# know, a target of visible ASCII, CRLF line ends, header values of visible ASCII with inner blanks.
+# h11 reads such a head exactly so (tests/http/test_differential.py); possessive repeats keep the
+# expressions linear on long runs of blanks.
+_SIMPLE_NAME = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
+_SIMPLE_VALUE = rb"(?:[!-~]++(?:[ \t]++[!-~]++)*+)?+"
+_SIMPLE_HEAD = re.compile(rb"(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH) ([!-~]++) HTTP/(1\.[01])\r\n"
+                          rb"((?:%s:[ \t]*+%s[ \t]*+\r\n)*+)\r\n" % (_SIMPLE_NAME, _SIMPLE_VALUE))
+_SIMPLE_FIELDS = re.compile(rb"(%s):[ \t]*+(%s)[ \t]*+\r\n" % (_SIMPLE_NAME, _SIMPLE_VALUE))
 _FOLD = re.compile(rb"[ \t]+")
 
 _VERSIONS = {f"{major}.{minor}": b"%d.%d" % (major, minor) for major in range(10) for minor in range(10)}
@@ -201,7 +213,12 @@ class FastHttpConnection:
         return self._on_request(*(parsed or _parse_with_h11(head, limits.header_max)))
 
     def _parse_fast(self, head: bytes) -> tuple | None:
-        """The head through llhttp, as _parse_with_h11 returns it; None where h11 must decide."""
+        """The head as _parse_with_h11 returns it, read by _SIMPLE_HEAD or
+        llhttp; None where h11 must decide."""
+        simple = _SIMPLE_HEAD.fullmatch(head)
+        if simple is not None:
+            method, target, version, fields = simple.groups()
+            return _request_fields(method, target, version, _SIMPLE_FIELDS.findall(fields))
         if head[0] < 0x21:  # llhttp skips empty lines before a request; h11 refuses them
             return None
         parser, collector = self._parser, self._collector
@@ -223,23 +240,7 @@ class FastHttpConnection:
         method, target, version = parser.get_method(), collector.url, _version(parser)
         if not head.startswith(b"%s %s HTTP/%s\r\n" % (method, target, version)) or not _TARGET.fullmatch(target):
             return None
-        headers, special = [], {}
-        for name, value in collector.headers:
-            lower = name.lower()
-            value = value.rstrip(b" \t")  # llhttp keeps the trailing whitespace
-            if lower in _SPECIAL:
-                if lower == b"content-length" and not _DIGITS.fullmatch(value):
-                    return None
-                if lower == b"transfer-encoding":
-                    value = value.lower()
-                    if value != b"chunked" or lower in special:
-                        return None
-                special.setdefault(lower, []).append(value)
-            headers.append((_text(lower), value.decode("latin-1")))
-        hosts = len(special.get(b"host", ()))
-        if hosts > 1 or (hosts == 0 and version == b"1.1"):
-            return None
-        return method, target, version, headers, special
+        return _request_fields(method, target, version, collector.headers)
 
     def _on_request(self, method: bytes, target: bytes, version: bytes, headers: list, special: dict) -> Event:
         """h11 takes the Request, then HttpConnection._on_request's checks.
@@ -656,6 +657,29 @@ def _parse_with_h11(head: bytes, header_max: int) -> tuple:
         if lower in _SPECIAL:
             special.setdefault(lower, []).append(value)
     return request.method, request.target, request.http_version, headers, special
+
+
+def _request_fields(method: bytes, target: bytes, version: bytes, fields: list) -> tuple | None:
+    """_parse_fast's result from the (name, value) pairs a parser read; None
+    where h11 must decide (an odd Content-Length or Transfer-Encoding, h11's
+    Host rule)."""
+    headers, special = [], {}
+    for name, value in fields:
+        lower = name.lower()
+        value = value.rstrip(b" \t")  # llhttp keeps the trailing whitespace
+        if lower in _SPECIAL:
+            if lower == b"content-length" and not _DIGITS.fullmatch(value):
+                return None
+            if lower == b"transfer-encoding":
+                value = value.lower()
+                if value != b"chunked" or lower in special:
+                    return None
+            special.setdefault(lower, []).append(value)
+        headers.append((_text(lower), value.decode("latin-1")))
+    hosts = len(special.get(b"host", ()))
+    if hosts > 1 or (hosts == 0 and version == b"1.1"):
+        return None
+    return method, target, version, headers, special
 
 
 def _text(lower: bytes) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import h11
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from korepyd.http.connection import (
@@ -37,7 +37,14 @@ from korepyd.http.connection import (
     RequestHead,
     wants_keep_alive,
 )
-from korepyd.http.fastconnection import FastHttpConnection, _head_end
+from korepyd.http.fastconnection import (
+    _SIMPLE_FIELDS,
+    _SIMPLE_HEAD,
+    FastHttpConnection,
+    _head_end,
+    _parse_with_h11,
+    _request_fields,
+)
 from korepyd.http.response import HeadPolicy, head_headers, reason
 
 CORPUS = Path(__file__).parent / "requests"
@@ -294,6 +301,33 @@ CUTS = st.lists(st.integers(min_value=0, max_value=10_000), max_size=6)
 @given(first=request(), second=st.one_of(st.just(b""), request()), limits=LIMIT_CHOICES, cuts=CUTS)
 def test_generated_requests(first, second, limits, cuts):
     assert_same(cut(first + second, cuts), limits)
+
+
+@fuzz(600)
+@given(data=st.one_of(request(), st.sampled_from(SEEDS)))
+def test_a_simple_head_reads_as_h11_reads_it(data):
+    """The plainest heads skip llhttp (_SIMPLE_HEAD): what they give is h11's own parse."""
+    found = _head_end(bytearray(data))
+    assume(found is not None)
+    head = data[:found[1]]
+    simple = _SIMPLE_HEAD.fullmatch(head)
+    assume(simple is not None)
+    method, target, version, fields = simple.groups()
+    ours = _request_fields(method, target, version, _SIMPLE_FIELDS.findall(fields))
+    assume(ours is not None)  # else h11 decides: an odd Content-Length or Transfer-Encoding, no single Host
+    assume(len(ours[4].get(b"content-length", ())) < 2)  # refused before: "more than one Content-Length"
+    assert ours == _parse_with_h11(head, 1 << 20)
+
+
+def test_long_blanks_in_a_simple_head():
+    value = b"a" + b" " * 3000 + b"b" + b"\t" * 3000
+    head = b"GET / HTTP/1.1\r\nHost: h\r\nX: " + value + b"\r\n\r\n"
+    assert _SIMPLE_HEAD.fullmatch(head) is not None
+    assert _SIMPLE_HEAD.fullmatch(head.replace(b"b\t", b"\x01\t")) is None
+    conn = FastHttpConnection(LIMITS if len(head) < 4096 else Limits(header_max=8192, body_max=0))
+    conn.receive_data(head)
+    event = conn.next_event()
+    assert dict(event.headers)["x"] == "a" + " " * 3000 + "b"
 
 
 # -- mutations of the corpus -------------------------------------------------------------
