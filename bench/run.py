@@ -32,7 +32,7 @@ import loadgen
 import memcheck
 import peerenv
 from scenarios import SCENARIOS, STATIC_BYTES, STATIC_NAME, Scenario
-from servers import BENCH, KOREPYD, NAMES, ROOT, SERVER_CPU, Running, Site, descendants
+from servers import BENCH, KOREPYD, NAMES, PLAIN_ONLY, ROOT, SERVER_CPU, Running, Site, descendants
 
 sys.path.insert(0, str(ROOT))
 from tests.pgcluster import Cluster, _bin  # noqa: E402
@@ -121,11 +121,12 @@ def run_scenario(scenario: Scenario, args, site: Site, scratch: Path) -> dict:
             return {"skipped": reason}
         site.db = cluster.conninfo
     runs = []
+    servers = [name for name in args.server if scenario.name == "plain" or name not in PLAIN_ONLY]
     try:
         if cluster:
             pin_cluster(cluster)
         for round_ in range(args.rounds):
-            turn = args.server[round_ % len(args.server):] + args.server[:round_ % len(args.server)]
+            turn = servers[round_ % len(servers):] + servers[:round_ % len(servers)]
             for name in turn:
                 run = run_once(scenario, name, args.duration, site, scratch / f"{scenario.name}-{name}.log")
                 run["round"] = round_ + 1
@@ -135,7 +136,7 @@ def run_scenario(scenario: Scenario, args, site: Site, scratch: Path) -> dict:
         site.db = None
         if cluster:
             cluster.remove()
-    medians = summarize(runs, args.server)
+    medians = summarize(runs, servers)
     print(table(scenario, medians, args))
     return {"runs": runs, "median": medians}
 

@@ -7,6 +7,8 @@ supervisor, if it has one, too), on 127.0.0.1 and a free port:
   uvicorn    uvicorn[standard]: httptools, uvloop, websockets
   hypercorn  hypercorn --worker-class trio
   granian    granian --interface asgi --loop uvloop
+  trio-h11   a minimal trio + h11 server      (bench/peers/trio_refs.py, korepyd's .venv;
+  trio-raw   trio answering without parsing    the plain scenario only)
 
 The peers serve bench/peers/asgi_app.py. A stop is SIGTERM, up to 10 s
 for the server to exit, then SIGKILL for whatever of it is left.
@@ -30,7 +32,8 @@ KOREPYD = ROOT / ".venv" / "bin" / "korepyd"
 PEERS = BENCH / "peers"
 PEER_APP = "asgi_app:app"
 SERVER_CPU = "0"
-NAMES = ("korepyd", "uvicorn", "hypercorn", "granian")
+NAMES = ("korepyd", "uvicorn", "hypercorn", "granian", "trio-h11", "trio-raw")
+PLAIN_ONLY = frozenset({"trio-h11", "trio-raw"})  # the issue's reference loops: they answer "/" and nothing else
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
@@ -60,6 +63,8 @@ def command(name: str, port: int, site: Site) -> tuple[list[str], Path, dict[str
         conf = site.korepyd_dir / "kore.conf"
         conf.write_text(re.sub(r"(?m)^(\s*bind\s+127\.0\.0\.1\s+)\d+", rf"\g<1>{port}", conf.read_text()))
         return [str(KOREPYD), "-c", "kore.conf"], site.korepyd_dir, {"KOREPYD_BENCH_DB": site.db or ""}
+    if name in PLAIN_ONLY:
+        return [str(ROOT / ".venv" / "bin" / "python"), str(PEERS / "trio_refs.py"), name[5:], str(port)], PEERS, {}
     env = {"BENCH_STATIC_DIR": str(site.static_dir), "BENCH_DB": site.db or "", "PYTHONPATH": str(PEERS)}
     bin_ = site.peer_bin
     if name == "uvicorn":

@@ -41,3 +41,36 @@ def test_memory_report_reads_its_milestones():
     assert "after   120,000 requests     25.0 MiB" in text
     assert "growth from the 100k sample to the end: +200 KiB (+0.23 bytes/request)" in text
     assert "growth from the half-way sample to the end: +0 KiB (+0.00 bytes/request)" in text
+
+
+@pytest.mark.parametrize("kind", ["h11", "raw"])
+def test_trio_reference_loops_answer(kind):
+    """bench/peers/trio_refs.py: two keep-alive requests on one connection, then a clean stop."""
+    import http.client
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, str(BENCH / "peers" / "trio_refs.py"), kind, str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.connect()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "the reference loop did not start"
+                time.sleep(0.05)
+        for _ in range(2):
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            assert (response.status, response.read()) == (200, b"Hello, World!")
+            assert response.getheader("server") == f"trio-{kind}"
+        conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -2,8 +2,8 @@
 
 trio imports ssl, hmac (which imports hashlib) and idna when it starts, for
 TLS, DTLS cookies and host names. Loading them starts OpenSSL and builds
-the IDNA tables: about 6.5 MB of a worker's 30, spent by a worker that
-serves plain HTTP and never calls one of them. defer() puts an empty module
+the IDNA tables: about 6.5 MB, a fifth of a worker, spent by a worker
+that serves plain HTTP and never calls one of them. defer() puts an empty module
 for each in sys.modules before trio is imported; a later `import ssl`
 finds it (its __spec__ is real, so the import system is content) and the
 module's code runs the first time one of its names is read: a TLS server,
@@ -26,7 +26,7 @@ import types
 
 NAMES = ("ssl", "hmac", "hashlib", "idna")
 
-dropped = False             # set by worker/preload.py once the worker is about to drop privileges
+why_unreachable = ""        # set by worker/preload.py when the worker drops privileges: added to errors
 _lock = threading.RLock()   # two threads reading a name at once run the module's code once
 _running: set[str] = set()  # modules whose code is running (their own reads find nothing yet)
 
@@ -76,9 +76,4 @@ def pending() -> list[str]:
 
 
 def _unreachable(name: str, exc: Exception) -> str:
-    text = f"module {name!r} cannot run: {exc}"
-    if dropped:
-        text += (" (the worker dropped privileges before its first use; it runs before when the app's code names "
-                 "it, or httpclient or body_digest, or a module outside korepyd and trio imports it: "
-                 "korepyd/worker/preload.py)")
-    return text
+    return f"module {name!r} cannot run: {exc}{why_unreachable}"

@@ -56,14 +56,18 @@ def run(chroot: bool, runas: bool, tls: bool = False) -> None:
     change of user; `tls`: the worker terminates TLS."""
     if not (chroot or runas):
         return
-    names = names_in_app_code() | ({"ssl"} if tls else set())
+    names = names_in_app_code()
+    if tls:
+        names.add("ssl")  # the worker's own TLS needs it as an app naming it would
     for module, wanted in OPTIONAL.items():
         if names & wanted or (module == "korepyd.worker.pgsql" and _state.databases):
             importlib.import_module(module)
     _standard_library(names)
     while wanted := deferred_wanted(names):  # again: what runs may hold another (hmac holds hashlib)
         deferred.load(wanted)
-    deferred.dropped = True
+    deferred.why_unreachable = (" (the worker dropped privileges before its first use; it runs before when the "
+                                "app's code names it, or httpclient or body_digest, or a module outside korepyd and "
+                                "trio imports it: korepyd/worker/preload.py)")
 
 
 def optional(module: str) -> types.ModuleType:

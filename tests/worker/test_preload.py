@@ -183,7 +183,7 @@ def test_a_module_that_fails_to_load_stays_deferred_and_says_why(tmp_path):
                 broken.anything
             except ImportError as exc:
                 print(exc, "broken" in deferred.pending())
-            deferred.dropped = True
+            deferred.why_unreachable = " (the worker dropped privileges: korepyd/worker/preload.py)"
     """, cwd=tmp_path)
     first, second = out.splitlines()
     assert first == "module 'broken' cannot run: the file is out of reach True"
