@@ -5,6 +5,9 @@ the same small app, one worker each, server on CPU 0 and load on CPU 1.
     make bench ARGS=--quick      one round of 3 s: a smoke test of the harness
     make bench ARGS=--memory     korepyd's worker RSS over a million requests, serving
                                  the hello world alone, then the bench app
+    make bench ARGS="--server korepyd,korepyd-cython,uvicorn"
+                                 with korepyd's request path compiled by Cython
+                                 (bench/compiled.py; an experiment)
 
 For each scenario the servers take turns, round after round (round 1:
 every server once, round 2: every server again, ...), each started afresh,
@@ -28,11 +31,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+import compiled
 import loadgen
 import memcheck
 import peerenv
 from scenarios import SCENARIOS, STATIC_BYTES, STATIC_NAME, Scenario
-from servers import BENCH, KOREPYD, NAMES, PLAIN_ONLY, ROOT, SERVER_CPU, Running, Site, descendants
+from servers import BENCH, DEFAULT, KOREPYD, NAMES, PLAIN_ONLY, ROOT, SERVER_CPU, Running, Site, descendants
 
 sys.path.insert(0, str(ROOT))
 from tests.pgcluster import Cluster, _bin  # noqa: E402
@@ -51,6 +55,8 @@ def main() -> int:
     peer_bin = peerenv.ensure()
     scratch = Path(tempfile.mkdtemp(prefix="korepyd-bench-"))
     site = make_site(scratch, peer_bin)
+    if "korepyd-cython" in args.server and not args.memory:
+        site.compiled = compiled.build(scratch, peer_bin)
     record = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "host": host(),
               "versions": versions(peer_bin), "settings": settings(args)}
     try:
@@ -77,7 +83,7 @@ def main() -> int:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", default=",".join(SCENARIOS), help="comma-separated: " + ",".join(SCENARIOS))
-    parser.add_argument("--server", default=",".join(NAMES), help="comma-separated: " + ",".join(NAMES))
+    parser.add_argument("--server", default=",".join(DEFAULT), help="comma-separated: " + ",".join(NAMES))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per run")
     parser.add_argument("--quick", action="store_true", help="1 round of 3 s (a smoke test)")
@@ -193,7 +199,7 @@ def summarize(runs: list[dict], servers: list[str]) -> dict:
 
 
 def progress(scenario: Scenario, run: dict, rounds: int) -> str:
-    head = f"  {scenario.name:<9} round {run['round']}/{rounds}  {run['server']:<9}"
+    head = f"  {scenario.name:<9} round {run['round']}/{rounds}  {run['server']:<14}"
     if run["errors"]:
         return f"{head} FAILED: {'; '.join(run['errors'])[:160]}"
     return f"{head} {run['rate']:>10,.0f} {scenario.unit}  p50 {_ms(run['p50_ms'])}  p99 {_ms(run['p99_ms'])}"
@@ -202,14 +208,14 @@ def progress(scenario: Scenario, run: dict, rounds: int) -> str:
 def table(scenario: Scenario, medians: dict, args) -> str:
     base = medians.get("korepyd", {}).get("rate")
     lines = [f"\n{scenario.name} ({scenario.path}; median of {args.rounds} x {args.duration} s)",
-             f"{'server':<10} {scenario.unit:>10} {'p50':>9} {'p99':>9} {'vs korepyd':>11}"]
+             f"{'server':<14} {scenario.unit:>10} {'p50':>9} {'p99':>9} {'vs korepyd':>11}"]
     for name, entry in medians.items():
         if not entry.get("rate"):
-            lines.append(f"{name:<10} {'failed:':>10} {entry.get('error', '')[:90]}")
+            lines.append(f"{name:<14} {'failed:':>10} {entry.get('error', '')[:90]}")
             continue
         ratio = f"{entry['rate'] / base:.2f}x" if base else "-"
         note = f"  ({entry['failed']} failed round(s))" if entry["failed"] else ""
-        lines.append(f"{name:<10} {entry['rate']:>10,.0f} {_ms(entry['p50_ms'])} {_ms(entry['p99_ms'])} "
+        lines.append(f"{name:<14} {entry['rate']:>10,.0f} {_ms(entry['p50_ms'])} {_ms(entry['p99_ms'])} "
                      f"{ratio:>11}{note}")
     return "\n".join(lines) + "\n"
 

@@ -74,3 +74,15 @@ def test_trio_reference_loops_answer(kind):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_cython_experiment_names_modules_that_exist():
+    """bench/compiled.py compiles these; a renamed module must not leave it compiling nothing."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import compiled
+        import servers
+    finally:
+        sys.path.remove(str(BENCH))
+    assert all((compiled.ROOT / path).is_file() for path in compiled.HOT_PATH)
+    assert "korepyd-cython" in servers.NAMES and "korepyd-cython" not in servers.DEFAULT
