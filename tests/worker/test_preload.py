@@ -201,3 +201,23 @@ def test_a_dropped_tls_worker_runs_ssl(tmp_path):
         print(deferred.pending())
     """, cwd=tmp_path)
     assert out == "['hashlib', 'hmac', 'idna']"
+
+
+def test_two_threads_run_a_deferred_module_once(tmp_path):
+    (tmp_path / "slow.py").write_text("import builtins, time\n"
+                                      "builtins.slow_runs = getattr(builtins, 'slow_runs', 0) + 1\n"
+                                      "time.sleep(0.2)\nVALUE = 42\n")
+    out = run("""
+        import threading
+        from korepyd.worker import deferred
+        deferred.defer(("slow",))
+        import slow
+        seen = []
+        threads = [threading.Thread(target=lambda: seen.append(slow.VALUE)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(seen, slow_runs)
+    """, cwd=tmp_path)
+    assert out == "[42, 42, 42, 42] 1"
