@@ -117,6 +117,10 @@ def make_site(scratch: Path, peer_bin: Path) -> Site:
 
 
 def run_scenario(scenario: Scenario, args, site: Site, scratch: Path) -> dict:
+    servers = [name for name in args.server if scenario.name == "plain" or name not in PLAIN_ONLY]
+    if not servers:
+        print(f"\n{scenario.name}: skipped (the reference loops serve the plain scenario only)")
+        return {"skipped": "no server for this scenario"}
     cluster = None
     if scenario.database:
         try:
@@ -127,7 +131,6 @@ def run_scenario(scenario: Scenario, args, site: Site, scratch: Path) -> dict:
             return {"skipped": reason}
         site.db = cluster.conninfo
     runs = []
-    servers = [name for name in args.server if scenario.name == "plain" or name not in PLAIN_ONLY]
     try:
         if cluster:
             pin_cluster(cluster)
