@@ -73,7 +73,8 @@ def command(name: str, port: int, site: Site) -> tuple[list[str], Path, dict[str
             env["PYTHONPATH"] = str(site.compiled)  # found before the tree's korepyd, in the parent and workers
         return [str(KOREPYD), "-c", "kore.conf"], site.korepyd_dir, env
     if name in PLAIN_ONLY:
-        return [str(ROOT / ".venv" / "bin" / "python"), str(PEERS / "trio_refs.py"), name[5:], str(port)], PEERS, {}
+        return [str(ROOT / ".venv" / "bin" / "python"), str(PEERS / "trio_refs.py"),
+                name.removeprefix("trio-"), str(port)], PEERS, {}
     env = {"BENCH_STATIC_DIR": str(site.static_dir), "BENCH_DB": site.db or "", "PYTHONPATH": str(PEERS)}
     bin_ = site.peer_bin
     if name == "uvicorn":

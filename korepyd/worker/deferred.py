@@ -3,11 +3,12 @@
 trio imports ssl, hmac (which imports hashlib) and idna when it starts, for
 TLS, DTLS cookies and host names. Loading them starts OpenSSL and builds
 the IDNA tables: about 6.5 MB, a fifth of a worker, spent by a worker
-that serves plain HTTP and never calls one of them. defer() puts an empty module
-for each in sys.modules before trio is imported; a later `import ssl`
-finds it (its __spec__ is real, so the import system is content) and the
-module's code runs the first time one of its names is read: a TLS server,
-the HTTP client, the websocket handshake's hashlib, the app's own use.
+that serves plain HTTP and never calls one of them. defer() puts an
+empty module for each in sys.modules before trio is imported; a later
+`import ssl` finds it (its __spec__ is real, so the import system is
+content) and the module's code runs the first time one of its names is
+read: a TLS server, the HTTP client, the websocket handshake's hashlib,
+the app's own use.
 
 A worker about to drop privileges runs first those it may need later
 (worker/preload.py decides): after a chroot their files are out of reach,

@@ -46,7 +46,6 @@ DEFERRED_FEATURES = {  # a deferred module -> the korepyd features (names in an 
     "ssl": frozenset({"httpclient"}),
     "idna": frozenset({"httpclient"}),
     "hashlib": frozenset({"body_digest"}),
-    "hmac": frozenset(),
 }
 _OWN = frozenset({"korepyd", "kore", "trio"})  # packages whose use of a deferred module DEFERRED_FEATURES covers
 
@@ -65,9 +64,10 @@ def run(chroot: bool, runas: bool, tls: bool = False) -> None:
     _standard_library(names)
     while wanted := deferred_wanted(names):  # again: what runs may hold another (hmac holds hashlib)
         deferred.load(wanted)
-    deferred.why_unreachable = (" (the worker dropped privileges before its first use; it runs before when the "
-                                "app's code names it, or httpclient or body_digest, or a module outside korepyd and "
-                                "trio imports it: korepyd/worker/preload.py)")
+    features = " or ".join(sorted(set().union(*DEFERRED_FEATURES.values())))
+    deferred.why_unreachable = (f" (the worker dropped privileges before its first use; it runs before when the "
+                                f"app's code names it, or {features}, or a module outside korepyd and trio "
+                                f"imports it: korepyd/worker/preload.py)")
 
 
 def optional(module: str) -> types.ModuleType:
