@@ -19,7 +19,7 @@ SSLYZE_STAMP   := $(SSLYZE_VENV)/.installed-$(SSLYZE_VERSION)
 BENCH_VENV     := .venv-bench
 ARGS           ?=
 
-.PHONY: run test test-slow lint check golden man sslyze bench install uninstall clean
+.PHONY: run build test test-slow lint check golden man sslyze bench install uninstall clean
 
 # Create the virtualenv and install korepyd with its test and lint tools.
 $(STAMP): pyproject.toml
@@ -41,17 +41,24 @@ $(SSLYZE_STAMP):
 
 sslyze: $(SSLYZE_STAMP)
 
+# Compile the request path in place (korepyd/compiled.py, setup.py): again
+# after its sources change, since until then they run as pure Python. Without
+# a C compiler it says so and korepyd stays pure Python.
+build: $(STAMP)
+	@$(BIN)/python setup.py -q build_ext --inplace
+
 # Serve the bundled example site on http://127.0.0.1:8888 (Ctrl-C stops it).
-run: $(STAMP)
+run: build
 	@echo "==> serving examples/site with conf/kore.conf on http://127.0.0.1:8888 (Ctrl-C stops)"
 	@$(BIN)/korepyd -c conf/kore.conf
 
-# Every test.
-test: $(STAMP) $(SSLYZE_STAMP)
+# Every test, twice: with the compiled request path, then pure Python.
+test: build $(SSLYZE_STAMP)
 	KOREPYD_SSLYZE=$(abspath $(SSLYZE_VENV))/bin/sslyze $(BIN)/python -m pytest
+	KOREPYD_SSLYZE=$(abspath $(SSLYZE_VENV))/bin/sslyze KOREPYD_NO_EXTENSIONS=1 $(BIN)/python -m pytest
 
 # The long tests: the Autobahn compression cases (several minutes).
-test-slow: $(STAMP)
+test-slow: build
 	$(BIN)/python -m pytest -m slow
 
 lint: $(STAMP)
@@ -59,7 +66,7 @@ lint: $(STAMP)
 
 # korepyd against uvicorn, hypercorn and granian (see README, Benchmarks):
 # make bench ARGS="--quick" | ARGS="--scenario plain,json --server korepyd,uvicorn" | ARGS=--memory
-bench: $(STAMP)
+bench: build
 	$(BIN)/python bench/run.py $(ARGS)
 
 # Check a configuration: make check CONF=path/to/kore.conf

@@ -15,7 +15,7 @@ import os
 import sys
 from dataclasses import dataclass, replace
 
-from korepyd import __version__, app
+from korepyd import __version__, app, compiled
 from korepyd.config import Loaded, load
 from korepyd.config.dump import to_data
 from korepyd.errors import ConfigError, Diagnostic, ExitCode, KorepydError
@@ -48,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-q", dest="quiet", action="store_true", help="log less")
     p.add_argument("-r", dest="skip_runas", action="store_true", help="do not drop privileges")
     p.add_argument("-t", dest="test", action="store_true", help="check the configuration and exit")
-    p.add_argument("-v", action="version", version=f"korepyd {__version__}", help="print the version and exit")
+    p.add_argument("-v", action="version", version=f"korepyd {__version__} ({compiled.summary()})",
+                   help="print the version (and whether the request path is compiled) and exit")
     p.add_argument("--strict", action="store_true", help="treat configuration warnings as errors")
     p.add_argument("--dump", action="store_true", help="with -t: print the checked configuration as JSON")
     p.add_argument("app", nargs="?", help="a Kore 4.x app: a .py file or a package directory")

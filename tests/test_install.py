@@ -24,11 +24,15 @@ def test_install_tree_then_uninstall(tmp_path):
                      "lib/systemd/system/korepyd@.service", "etc/korepyd/kore.conf"):
         assert expected in files
     assert any(f.endswith("site-packages/korepyd/config/kore.lark") for f in files)  # package data too
+    assert any(f.endswith("site-packages/korepyd/_compiled/manifest.txt") for f in files)  # and the compiled path
     unit = (tmp_path / "lib/systemd/system/korepyd.service").read_text()
     assert "ExecStart=/opt/korepyd/bin/korepyd -f -c /etc/korepyd/kore.conf" in unit
     site = next(tmp_path.rglob("site-packages"))
     check = subprocess.run([str(tmp_path / "opt/korepyd/bin/korepyd"), "-t", "-c", "etc/korepyd/kore.conf"],
                            env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True, cwd=tmp_path)
+    version = subprocess.run([str(tmp_path / "opt/korepyd/bin/korepyd"), "-v"], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(site), "KOREPYD_NO_EXTENSIONS": ""})
+    assert version.stdout == "korepyd 0.1.0 (request path compiled)\n", version.stderr
     # The installed program reads the installed configuration; only the site's files are missing here.
     assert check.returncode == 1
     assert "accesslog open(/var/log/korepyd/access.log): No such file or directory" in check.stderr

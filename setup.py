@@ -1,0 +1,108 @@
+"""korepyd's optional compiled request path; everything else about the package
+is in pyproject.toml.
+
+build_ext compiles the modules of korepyd/compiled.py's HOT_PATH with Cython,
+as they are, into korepyd/_compiled/, and writes the manifest of the sources
+it compiled (see that module for how they are loaded). The build is
+optional: without Cython or a C compiler, or with KOREPYD_NO_EXTENSIONS=1,
+it says so and korepyd installs as pure Python.
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _compiled_module():
+    """korepyd/compiled.py on its own: importing korepyd here would need its dependencies."""
+    spec = importlib.util.spec_from_file_location("_korepyd_compiled", ROOT / "korepyd" / "compiled.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+compiled = _compiled_module()
+COMPILED = Path("korepyd", compiled.DIRECTORY.name)
+MANIFEST = str(COMPILED / compiled.MANIFEST)
+CYTHON_OUTPUT = "build/cython"
+
+
+def hot_path():
+    # -w: the C is Cython's, its warnings are not ours to mend.
+    return [Extension(name, [str(compiled.source_of(name).relative_to(ROOT))], extra_compile_args=["-w"])
+            for name in compiled.HOT_PATH]
+
+
+class build_optional_ext(build_ext):
+    def finalize_options(self):
+        """Turns the Python sources into C first, or drops the extensions."""
+        self.checksums = {name: compiled.checksum(compiled.source_of(name)) for name in compiled.HOT_PATH}
+        try:
+            if compiled.disabled():
+                raise RuntimeError(f"{compiled.DISABLE} is set")
+            from Cython.Build import cythonize
+
+            self._forget_changed()
+
+            self.distribution.ext_modules = cythonize(
+                hot_path(), build_dir=CYTHON_OUTPUT, quiet=True,
+                compiler_directives={"language_level": 3, "annotation_typing": False})
+        except Exception as why:  # noqa: BLE001 - whatever it is, korepyd stays pure Python and says so
+            self._pure_python(why)
+        super().finalize_options()
+
+    def _forget_changed(self):
+        """Cython and build_ext go by timestamps; a source whose checksum is not
+        the last build's loses its C file, so both redo it. The last build's
+        manifest goes too, until this build has succeeded."""
+        build_lib = self.build_lib or self.get_finalized_command("build").build_lib
+        last = Path(build_lib, MANIFEST)
+        try:
+            built = dict(line.split(" ", 1) for line in last.read_text().splitlines())
+        except (OSError, ValueError):
+            built = {}
+        last.unlink(missing_ok=True)
+        for name, checksum in self.checksums.items():
+            if built.get(name) != checksum:
+                Path(CYTHON_OUTPUT, *name.split(".")).with_suffix(".c").unlink(missing_ok=True)
+
+    def build_extensions(self):
+        try:
+            super().build_extensions()
+        except Exception as why:  # noqa: BLE001 - as above
+            self._pure_python(f"{str(why).rstrip('.')}; it needs a C compiler and Python's headers: "
+                              f"apt-get install gcc python3-dev")
+            return
+        Path(self.build_lib, MANIFEST).write_text(compiled.format_manifest(self.checksums))
+
+    def get_ext_fullpath(self, ext_name):
+        return str(Path(self.build_lib, self._relative(ext_name)))
+
+    def copy_extensions_to_source(self):
+        """For `pip install -e`: the extensions and their manifest into the tree's korepyd/_compiled/."""
+        if not self.extensions:
+            return
+        for relative in [self._relative(ext.name) for ext in self.extensions] + [MANIFEST]:
+            (ROOT / relative).parent.mkdir(exist_ok=True)
+            self.copy_file(str(Path(self.build_lib, relative)), str(ROOT / relative))
+
+    def _relative(self, ext_name):
+        """korepyd/_compiled/korepyd.http.connection.<abi>.so, not beside its source
+        (there it would shadow the source however stale it became)."""
+        return str(COMPILED / (ext_name + self.get_ext_filename("")))
+
+    def _pure_python(self, why):
+        print(f"korepyd: the compiled request path is not built ({str(why).rstrip('.')}); "
+              f"korepyd runs as pure Python", file=sys.stderr)
+        self.distribution.ext_modules = self.extensions = []
+
+
+setup(
+    ext_modules=hot_path(),
+    cmdclass={"build_ext": build_optional_ext},
+)
