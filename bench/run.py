@@ -5,9 +5,8 @@ the same small app, one worker each, server on CPU 0 and load on CPU 1.
     make bench ARGS=--quick      one round of 3 s: a smoke test of the harness
     make bench ARGS=--memory     korepyd's worker RSS over a million requests, serving
                                  the hello world alone, then the bench app
-    make bench ARGS="--server korepyd,korepyd-cython,uvicorn"
-                                 with korepyd's request path compiled by Cython
-                                 (bench/compiled.py; an experiment)
+    make bench ARGS="--server korepyd,korepyd-pure,uvicorn"
+                                 korepyd-pure: the request path not compiled
 
 For each scenario the servers take turns, round after round (round 1:
 every server once, round 2: every server again, ...), each started afresh,
@@ -31,7 +30,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import compiled
 import loadgen
 import memcheck
 import peerenv
@@ -55,8 +53,6 @@ def main() -> int:
     peer_bin = peerenv.ensure()
     scratch = Path(tempfile.mkdtemp(prefix="korepyd-bench-"))
     site = make_site(scratch, peer_bin)
-    if "korepyd-cython" in args.server and not args.memory:
-        site.compiled = compiled.build(scratch, peer_bin)
     record = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "host": host(),
               "versions": versions(peer_bin), "settings": settings(args)}
     try:

@@ -9,8 +9,8 @@ supervisor, if it has one, too), on 127.0.0.1 and a free port:
   granian    granian --interface asgi --loop uvloop
   trio-h11   a minimal trio + h11 server      (bench/peers/trio_refs.py, korepyd's .venv;
   trio-raw   trio answering without parsing    the plain scenario only)
-  korepyd-cython   korepyd with its request path compiled by Cython (bench/compiled.py):
-             an experiment, run only when named in --server
+  korepyd-pure  korepyd with KOREPYD_NO_EXTENSIONS=1: its request path as pure Python,
+             not compiled (korepyd/compiled.py); run only when named in --server
 
 The peers serve bench/peers/asgi_app.py. A stop is SIGTERM, up to 10 s
 for the server to exit, then SIGKILL for whatever of it is left.
@@ -34,7 +34,7 @@ KOREPYD = ROOT / ".venv" / "bin" / "korepyd"
 PEERS = BENCH / "peers"
 PEER_APP = "asgi_app:app"
 SERVER_CPU = "0"
-NAMES = ("korepyd", "uvicorn", "hypercorn", "granian", "trio-h11", "trio-raw", "korepyd-cython")
+NAMES = ("korepyd", "uvicorn", "hypercorn", "granian", "trio-h11", "trio-raw", "korepyd-pure")
 DEFAULT = NAMES[:-1]
 PLAIN_ONLY = frozenset({"trio-h11", "trio-raw"})  # the issue's reference loops: they answer "/" and nothing else
 START_TIMEOUT = 30.0
@@ -48,7 +48,6 @@ class Site:
     korepyd_dir: Path
     peer_bin: Path
     db: str | None = None
-    compiled: Path | None = None     # bench/compiled.py's copy of korepyd, for korepyd-cython
 
     @property
     def static_dir(self) -> Path:
@@ -63,14 +62,10 @@ def free_port() -> int:
 
 def command(name: str, port: int, site: Site) -> tuple[list[str], Path, dict[str, str]]:
     """argv, working directory and extra environment of one server."""
-    if name in ("korepyd", "korepyd-cython"):
+    if name in ("korepyd", "korepyd-pure"):
         conf = site.korepyd_dir / "kore.conf"
         conf.write_text(re.sub(r"(?m)^(\s*bind\s+127\.0\.0\.1\s+)\d+", rf"\g<1>{port}", conf.read_text()))
-        env = {"KOREPYD_BENCH_DB": site.db or ""}
-        if name == "korepyd-cython":
-            if site.compiled is None:
-                raise RuntimeError("korepyd-cython: nothing compiled (bench/compiled.py)")
-            env["PYTHONPATH"] = str(site.compiled)  # found before the tree's korepyd, in the parent and workers
+        env = {"KOREPYD_BENCH_DB": site.db or "", "KOREPYD_NO_EXTENSIONS": "1" if name == "korepyd-pure" else ""}
         return [str(KOREPYD), "-c", "kore.conf"], site.korepyd_dir, env
     if name in PLAIN_ONLY:
         return [str(ROOT / ".venv" / "bin" / "python"), str(PEERS / "trio_refs.py"),

@@ -76,13 +76,15 @@ def test_trio_reference_loops_answer(kind):
         proc.wait(10)
 
 
-def test_the_cython_experiment_names_modules_that_exist():
-    """bench/compiled.py compiles these; a renamed module must not leave it compiling nothing."""
+def test_korepyd_pure_runs_the_request_path_uncompiled(tmp_path):
+    """The bench's korepyd-pure server is korepyd with the compiled path off; korepyd has it on."""
     sys.path.insert(0, str(BENCH))
     try:
-        import compiled
         import servers
     finally:
         sys.path.remove(str(BENCH))
-    assert all((compiled.ROOT / path).is_file() for path in compiled.HOT_PATH)
-    assert "korepyd-cython" in servers.NAMES and "korepyd-cython" not in servers.DEFAULT
+    site = servers.Site(tmp_path, tmp_path)
+    (tmp_path / "kore.conf").write_text("server default {\n\tbind 127.0.0.1 8888\n}\n")
+    assert servers.command("korepyd-pure", 1, site)[2]["KOREPYD_NO_EXTENSIONS"] == "1"
+    assert servers.command("korepyd", 1, site)[2]["KOREPYD_NO_EXTENSIONS"] == ""
+    assert "korepyd-pure" in servers.NAMES and "korepyd-pure" not in servers.DEFAULT
