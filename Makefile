@@ -45,7 +45,8 @@ sslyze: $(SSLYZE_STAMP)
 # after its sources change, since until then they run as pure Python. Without
 # a C compiler it says so and korepyd stays pure Python.
 build: $(STAMP)
-	@$(BIN)/python setup.py -q build_ext --inplace
+	@$(BIN)/python -c 'import sys, korepyd.compiled as c; sys.exit(not c.complete())' || \
+		$(BIN)/python setup.py -q build_ext --inplace
 
 # Serve the bundled example site on http://127.0.0.1:8888 (Ctrl-C stops it).
 run: build
