@@ -41,12 +41,13 @@ $(SSLYZE_STAMP):
 
 sslyze: $(SSLYZE_STAMP)
 
-# Compile the request path in place (korepyd/compiled.py, setup.py): again
-# after its sources change, since until then they run as pure Python. Without
-# a C compiler it says so and korepyd stays pure Python.
+# Compile the request path in place (korepyd/compiled.py, setup.py), unless
+# it is: again after its sources or setup.py change (until then an edited
+# module runs as pure Python). Without a C compiler it says so and korepyd
+# stays pure Python.
 build: $(STAMP)
-	@$(BIN)/python -c 'import sys, korepyd.compiled as c; sys.exit(not c.complete())' || \
-		$(BIN)/python setup.py -q build_ext --inplace
+	@$(BIN)/python -c 'import sys, korepyd.compiled as c; sys.exit(not c.complete())' && \
+		test korepyd/_compiled/manifest.txt -nt setup.py || $(BIN)/python setup.py -q build_ext --inplace
 
 # Serve the bundled example site on http://127.0.0.1:8888 (Ctrl-C stops it).
 run: build

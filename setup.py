@@ -30,6 +30,7 @@ compiled = _compiled_module()
 COMPILED = Path("korepyd", compiled.DIRECTORY.name)
 MANIFEST = str(COMPILED / compiled.MANIFEST)
 CYTHON_OUTPUT = "build/cython"
+BUILD = "setup.py"  # the manifest's line for this file: a change of it rebuilds everything
 
 
 def hot_path():
@@ -42,6 +43,7 @@ class build_optional_ext(build_ext):
     def finalize_options(self):
         """Turns the Python sources into C first, or drops the extensions."""
         self.checksums = {name: compiled.checksum(compiled.source_of(name)) for name in compiled.HOT_PATH}
+        self.checksums[BUILD] = compiled.checksum(Path(__file__))  # how they are compiled
         try:
             if compiled.disabled():
                 raise RuntimeError(f"{compiled.DISABLE} is set")
@@ -58,8 +60,9 @@ class build_optional_ext(build_ext):
 
     def _forget_changed(self):
         """Cython and build_ext go by timestamps; a source whose checksum is not
-        the last build's loses its C file, so both redo it. The last build's
-        manifest goes too, until this build has succeeded."""
+        the last build's (or every source, when this file's is not) loses its
+        C file, so both redo it. The last build's manifest goes too, until
+        this build has succeeded."""
         build_lib = self.build_lib or self.get_finalized_command("build").build_lib
         last = Path(build_lib, MANIFEST)
         try:
@@ -67,8 +70,8 @@ class build_optional_ext(build_ext):
         except (OSError, ValueError):
             built = {}
         last.unlink(missing_ok=True)
-        for name, checksum in self.checksums.items():
-            if built.get(name) != checksum:
+        for name in compiled.HOT_PATH:
+            if built.get(name) != self.checksums[name] or built.get(BUILD) != self.checksums[BUILD]:
                 Path(CYTHON_OUTPUT, *name.split(".")).with_suffix(".c").unlink(missing_ok=True)
 
     def build_extensions(self):

@@ -29,11 +29,13 @@ from pathlib import Path
 HOT_PATH = (
     "korepyd.http.connection",
     "korepyd.http.fastconnection",
+    "korepyd.http.params",
     "korepyd.http.response",
     "korepyd.http.router",
     "korepyd.kore._request",
     "korepyd.worker.conn",
     "korepyd.worker.dispatch",
+    "korepyd.worker.runtime",
     "korepyd.worker.stream",
 )
 DISABLE = "KOREPYD_NO_EXTENSIONS"
