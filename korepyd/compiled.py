@@ -22,7 +22,6 @@ import importlib.util
 import os
 import sys
 import zlib
-from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 # Every request passes through these; nothing else is worth compiling.
@@ -112,11 +111,11 @@ def complete() -> bool:
 def summary() -> str:
     """One line for `korepyd -v`."""
     verdicts = status()
-    compiled = sum(1 for verdict in verdicts.values() if verdict == "compiled")
-    if complete():
+    kinds = set(verdicts.values())
+    if kinds == {"compiled"}:
         return "request path compiled"
-    if compiled == 0 and len(set(verdicts.values())) == 1:
-        return f"request path pure Python: {next(iter(verdicts.values()))}"
+    if len(kinds) == 1:  # the same reason for every module
+        return f"request path pure Python: {kinds.pop()}"
     others = ", ".join(f"{name} {verdict}" for name, verdict in verdicts.items() if verdict != "compiled")
     return f"request path compiled in part: {others}"
 
@@ -127,12 +126,12 @@ class CompiledFinder:
     def __init__(self) -> None:
         self._manifest: dict[str, str] | None = None
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None) -> ModuleSpec | None:
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> importlib.machinery.ModuleSpec | None:
         if fullname not in HOT_PATH:
             return None
         if self._manifest is None:
             self._manifest = _read_manifest()
-        verdict, extension = _verdict(fullname, self._manifest)
+        _, extension = _verdict(fullname, self._manifest)
         if extension is None:
             return None
         loader = importlib.machinery.ExtensionFileLoader(fullname, str(extension))
