@@ -42,7 +42,7 @@ def hot_path():
 class build_optional_ext(build_ext):
     def finalize_options(self):
         """Turns the Python sources into C first, or drops the extensions."""
-        self.checksums = {name: compiled.checksum(compiled.source_of(name)) for name in compiled.HOT_PATH}
+        self.checksums = {name: compiled.checksum(*compiled.sources_of(name)) for name in compiled.HOT_PATH}
         self.checksums[BUILD] = compiled.checksum(Path(__file__))  # how they are compiled
         try:
             if compiled.disabled():

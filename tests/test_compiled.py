@@ -4,6 +4,7 @@ builds it and runs the suite once with it and once pure Python
 extension."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,27 @@ def test_each_pass_of_make_test_runs_the_request_path_it_says():
         assert compiled.summary() == "request path compiled"
 
 
+HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement, not by C
+
+
+def declared_classes() -> list[type]:
+    """The classes the hot path's .pxd files turn into extension types."""
+    found = []
+    for name in compiled.HOT_PATH:
+        declarations = compiled.source_of(name).with_suffix(".pxd")
+        if declarations.exists():
+            module = __import__(name, fromlist=["_"])
+            found += [getattr(module, cls) for cls in re.findall(r"^cdef class (\w+)", declarations.read_text(), re.M)]
+    return found
+
+
+def test_the_declared_classes_are_extension_types_when_compiled():
+    classes = declared_classes()
+    assert len(classes) >= 6
+    for cls in classes:
+        assert bool(cls.__flags__ & HEAP_TYPE) == compiled.disabled(), cls
+
+
 @pytest.fixture
 def tree(tmp_path):
     """A copy of korepyd/ with its extensions, to edit."""
@@ -66,6 +88,15 @@ def test_an_edited_source_runs_as_python_not_as_its_stale_extension(tree):
     assert all(Path(file).parent == tree / "korepyd/_compiled" for file in others.values()), others
     assert found["summary"] == ("request path compiled in part: "
                                 "korepyd.http.router stale (source changed since the build)")
+
+
+def test_an_edited_declaration_file_counts_as_an_edited_source(tree):
+    declarations = tree / "korepyd/http/fastconnection.pxd"
+    declarations.write_text(declarations.read_text() + "# edited\n")
+    found = run_which(tree, KOREPYD_NO_EXTENSIONS="")
+    assert found["files"]["korepyd.http.fastconnection"] == str(tree / "korepyd/http/fastconnection.py")
+    assert found["summary"] == ("request path compiled in part: "
+                                "korepyd.http.fastconnection stale (source changed since the build)")
 
 
 def test_no_manifest_no_extensions(tree):
@@ -94,6 +125,9 @@ def test_checksum_tells_an_edit(tmp_path):
     assert compiled.checksum(source) != before
     source.write_text("x = 1\n")
     assert compiled.checksum(source) == before
+    declarations = tmp_path / "m.pxd"
+    declarations.write_text("cdef class C:\n    pass\n")
+    assert compiled.checksum(source, declarations) not in (before, compiled.checksum(declarations))
 
 
 def test_setup_builds_pure_python_without_a_compiler(tmp_path):

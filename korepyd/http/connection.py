@@ -46,16 +46,37 @@ class Limits:
     body_max: int = 1024000
 
 
-@dataclass(slots=True)
 class RequestHead:
-    method: str                      # lower case: "get"
-    target: str
-    path: str
-    query: str
-    http_version: bytes              # b"1.1" or b"1.0"
-    headers: list[tuple[str, str]]   # names lower case, in arrival order
-    content_length: int | None
-    chunked: bool
+    """A request's line and headers. A plain class, not a dataclass: it is
+    made for every request, and compiled (connection.pxd) its __init__ is C."""
+
+    __slots__ = ("method", "target", "path", "query", "http_version", "headers", "content_length", "chunked")
+
+    def __init__(self, method: str, target: str, path: str, query: str, http_version: bytes,
+                 headers: list[tuple[str, str]], content_length: int | None, chunked: bool):
+        self.method = method                # lower case: "get"
+        self.target = target
+        self.path = path
+        self.query = query
+        self.http_version = http_version    # b"1.1" or b"1.0"
+        self.headers = headers              # (name in lower case, value) in arrival order
+        self.content_length = content_length
+        self.chunked = chunked
+
+    def _fields(self) -> tuple:
+        return (self.method, self.target, self.path, self.query, self.http_version, self.headers,
+                self.content_length, self.chunked)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RequestHead):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # mutable, as a dataclass with eq
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in zip(RequestHead.__slots__, self._fields(), strict=True))
+        return f"RequestHead({fields})"
 
     def header(self, name: str) -> str | None:
         """The last value of header `name` (lower case), or None."""

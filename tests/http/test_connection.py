@@ -128,3 +128,19 @@ def test_body_max_zero_refuses_any_body_with_405():
     server = HttpConnection(Limits(body_max=0))
     server.receive_data(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nA")
     assert server.next_event().status == 405
+
+
+def test_request_heads_compare_by_value_and_say_what_they_hold():
+    """RequestHead behaves as the dataclass it was, compiled or not."""
+    def make(path="/a"):
+        return RequestHead("get", path + "?q=1", path, "q=1", b"1.1", [("host", "x")], None, False)
+
+    assert make() == make() and make() != make("/b")
+    assert make() != ("get", "/a?q=1")
+    assert repr(make()) == ("RequestHead(method='get', target='/a?q=1', path='/a', query='q=1', http_version=b'1.1', "
+                            "headers=[('host', 'x')], content_length=None, chunked=False)")
+    with pytest.raises(TypeError):
+        hash(make())
+    head = make()
+    head.path = "/c"
+    assert head.path == "/c" and head.header("host") == "x" and head.header("cookie") is None

@@ -1,0 +1,5 @@
+# Compiled, BodyReader is an extension type (korepyd/compiled.py).
+
+cdef class BodyReader:
+    cdef public object _rt, _http, _stream
+    cdef public bint pending
