@@ -35,11 +35,16 @@ def parse_pairs(text: str, limit: int = MAX_PAIRS) -> list[tuple[str, str]]:
         if not eq or not name:
             continue
         value = value.split("=", 1)[0]
-        name, value = unquote_plus(name, errors="replace"), unquote_plus(value, errors="replace")
+        name, value = _unquote(name), _unquote(value)
         if _has_control(name) or _has_control(value):
             continue
         pairs.append((name, value))
     return pairs
+
+
+def _unquote(text: str) -> str:
+    """unquote_plus(), skipped where there is nothing to decode (most names and values)."""
+    return unquote_plus(text, errors="replace") if "%" in text or "+" in text else text
 
 
 def parse_cookies(header: str) -> list[tuple[str, str]]:
@@ -100,7 +105,9 @@ def filter_params(pairs: list[tuple[str, str]], rules: tuple[model.Param, ...], 
     its method, source and name decides, through `accept(validator, value)`."""
     kept = []
     for name, value in pairs:
-        rule = next((r for r in rules if r.method == method and r.qs == from_qs and r.name == name), None)
-        if rule is not None and accept(rule.validator, value):
-            kept.append((name, value))
+        for rule in rules:
+            if rule.method == method and rule.qs == from_qs and rule.name == name:
+                if accept(rule.validator, value):
+                    kept.append((name, value))
+                break
     return kept

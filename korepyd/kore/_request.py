@@ -182,18 +182,20 @@ class HttpRequest:
     populate_multipart = populate_multi
 
     def file_lookup(self, name: str) -> HttpFile | None:
-        return next((f for f in self._files if f.name == name), None)
+        for file in self._files:
+            if file.name == name:
+                return file
+        return None
 
     def populate_cookies(self) -> bool:
         self._cookies = params.parse_cookies(self.request_header("cookie") or "")
         return True
 
     def argument(self, name: str) -> str | None:
-        return next((v for n, v in self._arguments if n == name), None)
+        return _first(self._arguments, name)
 
     def cookie(self, name: str) -> str | None:
-        name = name.lower()
-        return next((v for n, v in self._cookies if n.lower() == name), None)
+        return _first([(n.lower(), v) for n, v in self._cookies], name.lower())
 
     def _add_arguments(self, pairs: list[tuple[str, str]], *, from_qs: bool) -> None:
         rules = getattr(self._route, "params", ())
@@ -216,6 +218,15 @@ class HttpFile:
         data = self._data[self._offset:self._offset + max(0, length)]
         self._offset += len(data)
         return len(data), data
+
+
+def _first(pairs: list[tuple[str, str]], name: str) -> str | None:
+    """The value of the first pair named `name`. A loop, not next() over a
+    generator: compiled, a generator left unfinished costs a traceback."""
+    for n, v in pairs:
+        if n == name:
+            return v
+    return None
 
 
 def _body_bytes(body) -> bytes:
