@@ -12,7 +12,9 @@ For each scenario the servers take turns, round after round (round 1:
 every server once, round 2: every server again, ...), each started afresh,
 warmed up for 2 s, then measured with `wrk -t1 -c64 --latency` (websocket:
 bench/wsload.py, 16 connections echoing 32-byte messages) and stopped. The
-tables give the median of the rounds; the raw figures of every run go to
+tables give the median of the rounds, and each peer's rate over korepyd's
+in the same round (the median and the range of those ratios: drift between
+rounds cancels out); the raw figures of every run go to
 bench/results/<timestamp>.json.
 """
 
@@ -182,15 +184,21 @@ def load(scenario: Scenario, server: Running, site: Site, seconds: int) -> dict:
 
 
 def summarize(runs: list[dict], servers: list[str]) -> dict:
+    """Per server: the medians of its good rounds, and `ratios`, its rate over
+    korepyd's round by round (each pair ran minutes apart at most, so the
+    machine's drift between rounds cancels out)."""
     medians = {}
+    good_runs = [r for r in runs if r["rate"] and not r["errors"]]
+    korepyd = {r["round"]: r["rate"] for r in good_runs if r["server"] == "korepyd"}
     for name in servers:
-        good = [r for r in runs if r["server"] == name and r["rate"] and not r["errors"]]
+        good = [r for r in good_runs if r["server"] == name]
         failed = [r for r in runs if r["server"] == name and r not in good]
         entry = {"rounds": len(good), "failed": len(failed)}
         if good:
             for key in ("rate", "p50_ms", "p99_ms"):
                 values = [r[key] for r in good if r[key] is not None]
                 entry[key] = statistics.median(values) if values else None
+            entry["ratios"] = [r["rate"] / korepyd[r["round"]] for r in good if r["round"] in korepyd]
         if failed:
             entry["error"] = failed[0]["errors"][0]
         medians[name] = entry
@@ -205,17 +213,19 @@ def progress(scenario: Scenario, run: dict, rounds: int) -> str:
 
 
 def table(scenario: Scenario, medians: dict, args) -> str:
-    base = medians.get("korepyd", {}).get("rate")
+    """`vs korepyd` is the median of the round-by-round ratios, `rounds` their range."""
     lines = [f"\n{scenario.name} ({scenario.path}; median of {args.rounds} x {args.duration} s)",
-             f"{'server':<14} {scenario.unit:>10} {'p50':>9} {'p99':>9} {'vs korepyd':>11}"]
+             f"{'server':<14} {scenario.unit:>10} {'p50':>9} {'p99':>9} {'vs korepyd':>11} {'rounds':>12}"]
     for name, entry in medians.items():
         if not entry.get("rate"):
             lines.append(f"{name:<14} {'failed:':>10} {entry.get('error', '')[:90]}")
             continue
-        ratio = f"{entry['rate'] / base:.2f}x" if base else "-"
+        ratios = entry["ratios"]
+        ratio = f"{statistics.median(ratios):.2f}x" if ratios else "-"
+        spread = f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-"
         note = f"  ({entry['failed']} failed round(s))" if entry["failed"] else ""
         lines.append(f"{name:<14} {entry['rate']:>10,.0f} {_ms(entry['p50_ms'])} {_ms(entry['p99_ms'])} "
-                     f"{ratio:>11}{note}")
+                     f"{ratio:>11} {spread:>12}{note}")
     return "\n".join(lines) + "\n"
 
 

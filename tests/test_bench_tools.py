@@ -1,6 +1,7 @@
 """The micro-benchmarks still run against the code they measure (a smoke
 test: every response counted; no figure is judged here)."""
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,32 @@ def test_memory_report_reads_its_milestones():
     assert "after   120,000 requests     25.0 MiB" in text
     assert "growth from the 100k sample to the end: +200 KiB (+0.23 bytes/request)" in text
     assert "growth from the half-way sample to the end: +0 KiB (+0.00 bytes/request)" in text
+
+
+def test_ratios_pair_each_round_with_korepyds():
+    """A machine that halves its speed in round 2 leaves the ratios alone;
+    a round korepyd failed has no ratio."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(BENCH))
+
+    def result(server, round_, rate):
+        return {"server": server, "round": round_, "rate": rate, "p50_ms": 1.0, "p99_ms": 2.0,
+                "errors": [] if rate else ["wrong answer"]}
+
+    runs = [result("korepyd", 1, 40_000), result("uvicorn", 1, 44_000),
+            result("korepyd", 2, 20_000), result("uvicorn", 2, 18_000),
+            result("korepyd", 3, 40_000), result("uvicorn", 3, 48_000),
+            result("korepyd", 4, None), result("uvicorn", 4, 10_000)]
+    summary = run.summarize(runs, ["korepyd", "uvicorn"])
+    assert summary["uvicorn"]["ratios"] == [1.1, 0.9, 1.2]
+    assert summary["korepyd"] == {"rounds": 3, "failed": 1, "rate": 40_000, "p50_ms": 1.0, "p99_ms": 2.0,
+                                  "ratios": [1.0, 1.0, 1.0], "error": "wrong answer"}
+    lines = run.table(run.SCENARIOS["plain"], summary, argparse.Namespace(rounds=4, duration=10)).splitlines()
+    assert lines[-1].split() == ["uvicorn", "31,000", "1.00", "ms", "2.00", "ms", "1.10x", "0.90-1.20"]
+    assert lines[-2].split()[-4:] == ["1.00-1.00", "(1", "failed", "round(s))"]
 
 
 @pytest.mark.parametrize("kind", ["h11", "raw"])
