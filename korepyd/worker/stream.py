@@ -70,18 +70,21 @@ class PlainStream(trio.abc.HalfCloseableStream):
             raise _translate(exc) from exc
 
     async def send_all(self, data) -> None:
-        await self._send(data, 0)
+        taken = self.send_nowait(data)  # mostly all of it: no coroutine for the rest
+        if taken < len(data):
+            await self._send_rest(data, taken, 0)
         await trio.lowlevel.checkpoint()
         self._yielded = True
 
     async def send_more(self, data) -> None:
         """send_all() with MSG_MORE: the kernel holds the bytes for what the
         caller sends next (sendfile's head), and no scheduler pass."""
-        await self._send(data, socket.MSG_MORE)
+        taken = self.send_nowait(data, socket.MSG_MORE)
+        if taken < len(data):
+            await self._send_rest(data, taken, socket.MSG_MORE)
 
-    async def _send(self, data, flags: int) -> None:
+    async def _send_rest(self, data, sent: int, flags: int) -> None:
         view = memoryview(data)
-        sent = 0
         while sent < len(view):
             taken = self.send_nowait(view[sent:], flags)
             if not taken:
