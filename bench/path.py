@@ -1,10 +1,12 @@
 """Micro-benchmark: the worker's whole request path in one process, no
-sockets: serve_connection() over a stream that always has the next request
-ready and swallows every response. What is left is korepyd's own work per
-request (parsing, routing, the kore request object, the handler, the
-response) plus trio's for a task that never has to wait.
+sockets: serve_connection() over streams that always have the next request
+ready and swallow every response, one task per stream. What is left is
+korepyd's own work per request (parsing, routing, the kore request object,
+the handler, the response, PlainStream) plus trio's scheduler passes
+among the connection tasks, but no system calls.
 
     .venv/bin/python bench/path.py [--scenario plain|route] [--requests 100000] [--rounds 5]
+                                   [--connections 64]
     .venv/bin/python bench/path.py --profile      # cProfile, by own time
 
 plain: `GET /` answered "Hello, World!"; route: `GET /user/123?name=abc`
@@ -70,7 +72,9 @@ def bench_app() -> types.ModuleType:
 
 
 class Feed(PlainStream):
-    """A stream with `count` copies of one request, then EOF."""
+    """A stream with `count` copies of one request, then EOF, that takes
+    every response whole at once: PlainStream's own receive_some() and
+    send_all() run on it, scheduler passes included."""
 
     def __init__(self, request: bytes, count: int):
         self._yielded = True
@@ -82,25 +86,30 @@ class Feed(PlainStream):
         self.left -= 1
         return self.request
 
-    async def receive_some(self, max_bytes: int | None = None) -> bytes:
-        return self.receive_nowait()
-
-    async def send_all(self, data) -> None:
+    def send_nowait(self, data, flags: int = 0) -> int:
         self.responses += 1
+        return len(data)
 
     async def aclose(self) -> None:
         pass
 
 
-def one_round(request: bytes, count: int) -> float:
+def one_round(request: bytes, count: int, connections: int) -> float:
     loaded = config.loads(CONF, "path.conf", env={}, check_files=False)
     rt = Runtime.build(1, loaded.config, [bench_app()])
-    feed = Feed(request, count)
+    feeds = [Feed(request, count // connections) for _ in range(connections)]
+
+    async def serve_all():
+        async with trio.open_nursery() as nursery:
+            for feed in feeds:
+                nursery.start_soon(serve_connection, rt, feed, "s", False)
+
     start = time.perf_counter()
-    trio.run(serve_connection, rt, feed, "s", False)
+    trio.run(serve_all)
     elapsed = time.perf_counter() - start
-    if feed.responses != count:
-        raise SystemExit(f"{feed.responses} responses to {count} requests")
+    answered = sum(feed.responses for feed in feeds)
+    if answered != connections * (count // connections):
+        raise SystemExit(f"{answered} responses to {count} requests")
     return elapsed
 
 
@@ -109,15 +118,17 @@ def main() -> None:
     parser.add_argument("--scenario", choices=sorted(REQUESTS), default="plain")
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=64,
+                        help="connection tasks taking turns, as wrk's keep-alive connections do")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     request = REQUESTS[args.scenario]
     if args.profile:
         profile = cProfile.Profile()
-        profile.runcall(one_round, request, args.requests)
+        profile.runcall(one_round, request, args.requests, args.connections)
         pstats.Stats(profile).sort_stats("tottime").print_stats(30)
         return
-    best = min(one_round(request, args.requests) for _ in range(args.rounds))
+    best = min(one_round(request, args.requests, args.connections) for _ in range(args.rounds))
     print(f"{args.scenario}: {best / args.requests * 1e6:.2f} us per request "
           f"({args.requests / best:,.0f} requests/s on one core, no sockets)")
 
