@@ -1,8 +1,26 @@
 # Compiled, FastHttpConnection is an extension type: its state lives in C
-# fields instead of slots found by name on every access (korepyd/compiled.py).
+# fields instead of slots found by name on every access, and the methods
+# and functions it calls on every request are called directly, as C
+# functions, not looked up by name (korepyd/compiled.py).
 
 cdef class FastHttpConnection:
     cdef public object limits, head, _buffer, _guard, _rejected, _client, _server, _proposals
     cdef public object _request_method, _their_version, _reader, _writer, _parser, _collector
     cdef public bint _closed, _keep_alive, _waiting_100
     cdef public Py_ssize_t _body_size
+
+    cpdef _next_head(self)
+    cpdef _parse_fast(self, head, simple)
+    cpdef _on_request(self, method, target, version, headers, special)
+    cpdef _take_request(self, method, version, special)
+    cpdef _next_body_event(self)
+    cpdef _after_request(self)
+    cpdef _reject(self, status, reason)
+    cpdef _respond_checked(self, status, head)
+    cpdef _count_body(self, length)
+    cpdef _check_can_send(self)
+    cpdef _settle(self)
+
+cpdef _head_end(buffer)
+cpdef _request_fields(method, target, version, fields)
+cpdef _text(lower)

@@ -200,22 +200,23 @@ class FastHttpConnection:
             return NEED_DATA
         head = bytes(buffer[:end[1]])
         lines_end = end[0] + 1  # the head without its blank line, as HttpConnection checks it
-        if head.find(b"\n ", 0, lines_end) >= 0 or head.find(b"\n\t", 0, lines_end) >= 0:  # _OBS_FOLD, by hand
-            return self._reject(400, "folded header line (obs-fold)")
-        parsed = self._parse_fast(head)
+        simple = _SIMPLE_HEAD.fullmatch(head)  # its lines all begin with a name: no obs-fold in it
+        if simple is None and (head.find(b"\n ", 0, lines_end) >= 0 or head.find(b"\n\t", 0, lines_end) >= 0):
+            return self._reject(400, "folded header line (obs-fold)")  # _OBS_FOLD, by hand
+        parsed = self._parse_fast(head, simple)
         if parsed is None:  # the checks HttpConnection makes before h11 parses, then h11
             lengths = _CONTENT_LENGTH.findall(head, 0, lines_end)
         else:  # llhttp took one Content-Length of digits at most, as any line _CONTENT_LENGTH matches
             lengths = parsed[4].get(b"content-length", ())
-        if len(lengths) > 1 or any(b"," in v for v in lengths):
+        if len(lengths) > 1 or (lengths and b"," in lengths[0]):
             return self._reject(400, "more than one Content-Length")
         del buffer[:end[1]]
-        return self._on_request(*(parsed or _parse_with_h11(head, limits.header_max)))
+        method, target, version, headers, special = parsed or _parse_with_h11(head, limits.header_max)
+        return self._on_request(method, target, version, headers, special)
 
-    def _parse_fast(self, head: bytes) -> tuple | None:
-        """The head as _parse_with_h11 returns it, read by _SIMPLE_HEAD or
-        llhttp; None where h11 must decide."""
-        simple = _SIMPLE_HEAD.fullmatch(head)
+    def _parse_fast(self, head: bytes, simple) -> tuple | None:
+        """The head as _parse_with_h11 returns it, read by _SIMPLE_HEAD
+        (`simple`, its match) or llhttp; None where h11 must decide."""
         if simple is not None:
             method, target, version, fields = simple.groups()
             return _request_fields(method, target, version, _SIMPLE_FIELDS.findall(fields))

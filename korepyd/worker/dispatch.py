@@ -45,6 +45,7 @@ from korepyd.worker.sendfile import send_file
 
 SEND_SIZE = 65536
 ACME_HTTP01 = "/.well-known/acme-challenge/"   # RFC 8555 8.3, answered on any server and name
+_FAILED = object()                             # a handler raised
 
 
 async def handle(rt: Runtime, http: HttpConnection, stream, head: RequestHead, server: str, tls: bool,
@@ -123,7 +124,10 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
         for hook in rt.prerequest:
             if not await _hook(rt, hook, req):
                 return await reply.send_request(req, default=403, keep=keep)
-        status, user_headers, payload = await _run_handler(rt, route, req, match.captures)
+        pending = _start_handler(rt, route, req, match.captures)  # a sync handler runs whole, at once
+        if pending is not None and pending is not _FAILED:
+            pending = await _finish_handler(rt, route, pending)
+        status, user_headers, payload = _handler_outcome(route, req, pending is _FAILED)
         if req.websocket is not None and status < 500:
             return await _websocket(rt, reply, head, req)
         keep = keep and status < 500 and not reply.connection.closing
@@ -190,21 +194,38 @@ async def _authenticated(rt: Runtime, name: str, req: HttpRequest) -> bool:
     return verdict is True
 
 
-async def _run_handler(rt: Runtime, route: model.Route, req: HttpRequest, captures) -> tuple[int, list, bytes]:
-    handler = rt.resolve(route.handler.name)
+def _start_handler(rt: Runtime, route: model.Route, req: HttpRequest, captures):
+    """Call the handler: None once a sync one returned, the awaitable an
+    `async def` one gives, or _FAILED if it raised (the traceback logged)."""
     try:
-        result = handler(req, *captures)
+        result = rt.resolve(route.handler.name)(req, *captures)
         if result is not None:
             if inspect.isawaitable(result):
-                result = await result
-            elif result != RESULT_OK:
+                return result
+            if result != RESULT_OK:
                 log.warning(f"{_where(route)} returned {result!r}; handlers return None (ignored)")
+    except Exception:
+        rt.tasks.report(_where(route))
+        return _FAILED
+    return None
+
+
+async def _finish_handler(rt: Runtime, route: model.Route, pending):
+    """Run an `async def` handler to its end: None, or _FAILED if it raised."""
+    try:
+        await pending
     except trio.Cancelled:
         raise
     except Exception:
         rt.tasks.report(_where(route))
-        if req.status is None:
-            return 500, [], b""
+        return _FAILED
+    return None
+
+
+def _handler_outcome(route: model.Route, req: HttpRequest, failed: bool) -> tuple[int, list, bytes]:
+    """The status, headers and body the handler left on `req`."""
+    if failed and req.status is None:
+        return 500, [], b""
     for warning in req.warnings:
         log.warning(f"{_where(route)}: {warning}")
     if req.websocket is not None and req.status is None:
