@@ -8,12 +8,20 @@ among the connection tasks, but no system calls.
     .venv/bin/python bench/path.py [--scenario plain|route] [--requests 100000] [--rounds 5]
                                    [--connections 64]
     .venv/bin/python bench/path.py --profile      # cProfile, by own time
+    .venv/bin/python bench/path.py --instructions # valgrind's count, per request
 
 plain: `GET /` answered "Hello, World!"; route: `GET /user/123?name=abc`
 to a regex route with a validated query parameter; the handlers are those
 of bench/korepyd_app/app.py. The figure is the best round, in
 microseconds per request; pin it to a core (taskset -c 0) and compare
 runs of the same machine only.
+
+--instructions counts instead of timing, so that two versions can be
+compared on a machine whose speed drifts: it runs the path twice under
+valgrind's callgrind, for 2,048 and for 10,240 requests, and prints the
+difference in instructions executed divided by the 8,192 requests between
+them (start-up and the first requests' warm-up cancel out). It repeats
+within about 0.5%; it takes about 40 seconds.
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ import argparse
 import cProfile
 import importlib.util
 import pstats
+import subprocess
 import sys
+import tempfile
 import time
 import types
 from pathlib import Path
@@ -113,6 +123,28 @@ def one_round(request: bytes, count: int, connections: int) -> float:
     return elapsed
 
 
+def count_instructions(scenario: str, connections: int, small: int = 2048, large: int = 10240) -> float:
+    """Instructions per request: callgrind's totals for `large` and for
+    `small` requests, their difference divided by the requests between."""
+    totals = []
+    for requests in (small, large):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "callgrind.out"
+            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                            sys.executable, __file__, "--scenario", scenario, "--rounds", "1",
+                            "--requests", str(requests), "--connections", str(connections)],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            totals.append(_callgrind_total(out.read_text()))
+    return (totals[1] - totals[0]) / (large - small)
+
+
+def _callgrind_total(text: str) -> int:
+    for line in text.splitlines():
+        if line.startswith(("summary:", "totals:")):
+            return int(line.split()[1])
+    raise SystemExit("callgrind wrote no total")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=sorted(REQUESTS), default="plain")
@@ -121,8 +153,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64,
                         help="connection tasks taking turns, as wrk's keep-alive connections do")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--instructions", action="store_true",
+                        help="instructions per request, counted by valgrind (needs valgrind)")
     args = parser.parse_args()
     request = REQUESTS[args.scenario]
+    if args.instructions:
+        per_request = count_instructions(args.scenario, args.connections)
+        print(f"{args.scenario}: {per_request:,.0f} instructions per request (valgrind --tool=callgrind)")
+        return
     if args.profile:
         profile = cProfile.Profile()
         profile.runcall(one_round, request, args.requests, args.connections)
