@@ -40,6 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import trio  # noqa: E402
+from instructions import callgrind_total  # noqa: E402  (bench/, this script's directory)
 
 from korepyd import config  # noqa: E402
 from korepyd.app import install_kore  # noqa: E402
@@ -134,15 +135,11 @@ def count_instructions(scenario: str, connections: int, small: int = 2048, large
                             sys.executable, __file__, "--scenario", scenario, "--rounds", "1",
                             "--requests", str(requests), "--connections", str(connections)],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            totals.append(_callgrind_total(out.read_text()))
+            total = callgrind_total(out.read_text())
+            if total is None:
+                raise SystemExit("callgrind wrote no total")
+            totals.append(total)
     return (totals[1] - totals[0]) / (large - small)
-
-
-def _callgrind_total(text: str) -> int:
-    for line in text.splitlines():
-        if line.startswith(("summary:", "totals:")):
-            return int(line.split()[1])
-    raise SystemExit("callgrind wrote no total")
 
 
 def main() -> None:

@@ -7,6 +7,10 @@ the same small app, one worker each, server on CPU 0 and load on CPU 1.
                                  the hello world alone, then the bench app
     make bench ARGS="--server korepyd,korepyd-pure,uvicorn"
                                  korepyd-pure: the request path not compiled
+    make bench ARGS=--instructions
+                                 instructions per request, counted by valgrind
+                                 (bench/instructions.py): a figure the machine's
+                                 drift does not move
 
 For each scenario the servers take turns, round after round (round 1:
 every server once, round 2: every server again, ...), each started afresh,
@@ -32,6 +36,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import instructions
 import loadgen
 import memcheck
 import peerenv
@@ -47,9 +52,11 @@ WARMUP = 2
 
 def main() -> int:
     args = parse_args()
-    for tool in ("wrk", "taskset"):
+    for tool in ("taskset",) if args.instructions else ("wrk", "taskset"):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} is not installed")
+    if args.instructions and (why := instructions.check()):
+        sys.exit(f"bench: {why}")
     if os.cpu_count() < 2:
         sys.exit("bench: needs 2 CPUs (server on CPU 0, load on CPU 1)")
     peer_bin = peerenv.ensure()
@@ -66,6 +73,9 @@ def main() -> int:
                 result = memcheck.run(where, scratch / f"memory-{name}.log", total=args.requests)
                 print(memcheck.report(result, name))
                 record["memory"][name] = result
+        elif args.instructions:
+            record["instructions"] = {name: instructions.measure(SCENARIOS[name], args.server, site, scratch)
+                                      for name in args.scenario}
         else:
             record["scenarios"] = {name: run_scenario(SCENARIOS[name], args, site, scratch)
                                    for name in args.scenario}
@@ -87,9 +97,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="1 round of 3 s (a smoke test)")
     parser.add_argument("--memory", action="store_true", help="only the memory check of korepyd's worker")
     parser.add_argument("--requests", type=int, default=1_000_000, help="requests of the memory check")
+    parser.add_argument("--instructions", action="store_true",
+                        help="instructions per request under valgrind instead of req/s (plain, json, route)")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.duration = 1, 3
+    if args.instructions:
+        args.scenario = args.scenario if args.scenario != parser.get_default("scenario") else "plain,json,route"
+        args.server = args.server if args.server != parser.get_default("server") else "korepyd,uvicorn"
     args.scenario = _names(parser, args.scenario, SCENARIOS)
     args.server = _names(parser, args.server, NAMES)
     if args.rounds < 1 or args.duration < 1:
@@ -239,6 +254,9 @@ def settings(args) -> dict:
             "websocket": f"{loadgen.WS_CONNECTIONS} connections, 32-byte binary messages, one in flight each",
             "pinning": {"server": f"taskset -c {SERVER_CPU}", "load": f"taskset -c {loadgen.LOAD_CPU}"},
             "order": "interleaved rounds; the first server of each round rotates", "memory": args.memory,
+            "instructions": args.instructions and {"valgrind": " ".join(instructions.VALGRIND),
+                                                   "requests": [instructions.SMALL, instructions.LARGE],
+                                                   "connections": instructions.CONNECTIONS},
             "postgresql": f"pinned with taskset -c {loadgen.LOAD_CPU}, beside the load"}
 
 

@@ -90,12 +90,14 @@ class Running:
     """One server process, started by the constructor; use as a context
     manager so that it is stopped whatever happens."""
 
-    def __init__(self, name: str, site: Site, log_path: Path):
+    def __init__(self, name: str, site: Site, log_path: Path, wrap: list[str] = (), stop_timeout: float = STOP_TIMEOUT):
+        """`wrap`: a command the server runs under (valgrind)."""
         self.name = name
         self.port = free_port()
         self.log_path = log_path
+        self.stop_timeout = stop_timeout
         argv, cwd, env = command(name, self.port, site)
-        self.command = ["taskset", "-c", SERVER_CPU, *argv]
+        self.command = ["taskset", "-c", SERVER_CPU, *wrap, *argv]
         with open(log_path, "ab") as log:
             self.proc = subprocess.Popen(self.command, cwd=cwd, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -118,10 +120,10 @@ class Running:
         finally:
             conn.close()
 
-    def wait_ready(self, path: str = "/") -> None:
+    def wait_ready(self, path: str = "/", timeout: float = START_TIMEOUT) -> None:
         """Until `path` answers 200 (RuntimeError if the server exits or
-        takes longer than START_TIMEOUT)."""
-        deadline = time.monotonic() + START_TIMEOUT
+        takes longer than `timeout`)."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: {self.log_tail()}")
@@ -131,7 +133,7 @@ class Running:
             except OSError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not answer {path} within {START_TIMEOUT:g} s: {self.log_tail()}")
+        raise RuntimeError(f"{self.name} did not answer {path} within {timeout:g} s: {self.log_tail()}")
 
     def log_tail(self, lines: int = 3) -> str:
         text = self.log_path.read_text(errors="replace").strip().splitlines()
@@ -146,7 +148,7 @@ class Running:
         family = {pid: _started(pid) for pid in self.descendants()}
         self.proc.send_signal(signal.SIGTERM)
         try:
-            self.proc.wait(STOP_TIMEOUT)
+            self.proc.wait(self.stop_timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()

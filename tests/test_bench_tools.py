@@ -115,3 +115,68 @@ def test_korepyd_pure_runs_the_request_path_uncompiled(tmp_path):
     assert servers.command("korepyd-pure", 1, site)[2]["KOREPYD_NO_EXTENSIONS"] == "1"
     assert servers.command("korepyd", 1, site)[2]["KOREPYD_NO_EXTENSIONS"] == ""
     assert "korepyd-pure" in servers.NAMES and "korepyd-pure" not in servers.DEFAULT
+
+
+def _bench_module(name: str):
+    sys.path.insert(0, str(BENCH))
+    try:
+        return __import__(name)
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_instruction_count_takes_the_answering_process(tmp_path):
+    """korepyd's workers (fork+exec `-m korepyd.worker`) are counted, not
+    its supervisor; a peer's only process is; two unknown ones are refused."""
+    instructions = _bench_module("instructions")
+
+    def dump(pid, command, total):
+        (tmp_path / f"callgrind.{pid}").write_text(f"# callgrind format\ncmd: {command}\nevents: Ir\n"
+                                                   f"fn=main\n0 {total}\ntotals: {total}\n")
+
+    dump(10, "/venv/bin/python /venv/bin/korepyd -c kore.conf", 9_000_000)
+    dump(11, "/venv/bin/python -m korepyd.worker 1", 5_000_000)
+    assert instructions.answering_process(tmp_path) == 5_000_000
+    dump(12, "/venv/bin/python -m korepyd.worker 2", 1_000)
+    assert instructions.answering_process(tmp_path) == 5_001_000
+    peer = tmp_path / "peer"
+    peer.mkdir()
+    (tmp_path / "callgrind.10").rename(peer / "callgrind.10")
+    assert instructions.answering_process(peer) == 9_000_000
+    (tmp_path / "callgrind.11").rename(peer / "callgrind.11")
+    (peer / "callgrind.11").write_text((peer / "callgrind.11").read_text().replace("-m korepyd.worker 1", "app"))
+    with pytest.raises(SystemExit, match="expected one process"):
+        instructions.answering_process(peer)
+
+
+def test_instruction_count_drives_exactly_the_requests_it_says():
+    """drive() makes `requests` keep-alive GETs, no more, and fails on a non-200."""
+    import http.server
+    import threading
+    instructions = _bench_module("instructions")
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            seen.append(self.path)
+            status = 200 if self.path == "/ok" else 404
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"hi")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        instructions.drive(server.server_address[1], "/ok", 4 * instructions.CONNECTIONS)
+        assert seen == ["/ok"] * 4 * instructions.CONNECTIONS
+        with pytest.raises(SystemExit, match="answered 404"):
+            instructions.drive(server.server_address[1], "/missing", instructions.CONNECTIONS)
+    finally:
+        server.shutdown()
+        server.server_close()

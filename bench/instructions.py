@@ -1,0 +1,137 @@
+"""Instructions per request of whole servers, counted by valgrind: a
+measure of the work each does that the machine's drifting clock does not
+move (make bench's req/s on this kind of machine vary by 20-40% between
+runs; these repeat within about 1%).
+
+    make bench ARGS=--instructions       (plain, json and route; korepyd and uvicorn)
+    make bench ARGS="--instructions --scenario plain --server korepyd,uvicorn,hypercorn"
+
+Each server is started under `valgrind --tool=callgrind` (korepyd's worker
+processes too: valgrind follows the supervisor's fork+exec), served
+exactly SMALL, then, started afresh, LARGE requests by CONNECTIONS
+keep-alive connections taking turns, and stopped (SIGTERM: callgrind
+writes its counts as the process exits). The figure is the difference
+between the two runs' counts of the process that answers (korepyd's
+worker; the peer's only process) divided by the requests between them:
+start-up, warm-up and shut-down cancel out. It counts the instructions
+run in user space only (the kernel's share of a request, its system
+calls, is not in it) and weighs a cache miss like any other instruction,
+so it compares the work of the servers' code, not their speed. About a
+minute per server and scenario. The HTTP scenarios only: the websocket
+and pgsql ones are left out.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import h11
+from scenarios import Scenario
+from servers import Running, Site
+
+SMALL, LARGE = 1024, 5120  # multiples of CONNECTIONS
+CONNECTIONS = 16
+READY_TIMEOUT = 300.0   # a server under valgrind is some 50 times slower
+STOP_TIMEOUT = 120.0
+VALGRIND = ["valgrind", "--tool=callgrind", "--trace-children=yes"]
+
+
+def check() -> str | None:
+    """Why this cannot run here, or None."""
+    return None if shutil.which("valgrind") else "valgrind is not installed (apt-get install valgrind)"
+
+
+def measure(scenario: Scenario, servers: list[str], site: Site, scratch: Path) -> dict[str, float]:
+    """Instructions per request of each server, in `scenario`."""
+    if scenario.websocket or scenario.database:
+        print(f"\n{scenario.name}: skipped (the instruction count drives HTTP GETs without a database)")
+        return {}
+    counts = {name: per_request(name, scenario, site, scratch) for name in servers}
+    first = servers[0]
+    print(f"\n{scenario.name} ({scenario.path}): instructions per request in user space, "
+          f"the {LARGE - SMALL:,} requests between a run of {SMALL:,} and one of {LARGE:,}, {CONNECTIONS} connections")
+    for name, count in counts.items():
+        print(f"  {name:<12} {count:>10,.0f}   {count / counts[first]:.2f}x {first}")
+    return counts
+
+
+def per_request(name: str, scenario: Scenario, site: Site, scratch: Path) -> float:
+    small, large = (served(name, scenario, requests, site, scratch) for requests in (SMALL, LARGE))
+    return (large - small) / (LARGE - SMALL)
+
+
+def served(name: str, scenario: Scenario, requests: int, site: Site, scratch: Path) -> int:
+    """The instructions of `name`'s answering process over `requests` requests."""
+    path = scenario.path
+    out = scratch / f"callgrind-{scenario.name}-{name}-{requests}"
+    out.mkdir()
+    wrap = [*VALGRIND, f"--callgrind-out-file={out}/callgrind.%p"]
+    with Running(name, site, scratch / f"{name}.log", wrap=wrap, stop_timeout=STOP_TIMEOUT) as server:
+        server.wait_ready(path, timeout=READY_TIMEOUT)
+        drive(server.port, path, requests)
+    return answering_process(out)
+
+
+def drive(port: int, path: str, requests: int) -> None:
+    """`requests` GETs of `path`, spread over CONNECTIONS keep-alive
+    connections; every answer must be a 200."""
+    errors: list[str] = []
+    threads = [threading.Thread(target=_connection, args=(port, path, requests // CONNECTIONS, errors))
+               for _ in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit(f"bench: {errors[0]}")
+
+
+def _connection(port: int, path: str, count: int, errors: list[str]) -> None:
+    request = h11.Request(method="GET", target=path, headers=[("Host", "bench")])
+    client = h11.Connection(h11.CLIENT)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
+            for _ in range(count):
+                sock.sendall(client.send(request) + client.send(h11.EndOfMessage()))
+                status = None
+                while not isinstance(event := client.next_event(), h11.EndOfMessage):
+                    if event is h11.NEED_DATA:
+                        client.receive_data(sock.recv(65536))
+                    elif isinstance(event, h11.Response):
+                        status = event.status_code
+                    elif isinstance(event, h11.ConnectionClosed):
+                        errors.append(f"{path}: the server closed the connection")
+                        return
+                if status != 200:
+                    errors.append(f"{path} answered {status}")
+                    return
+                client.start_next_cycle()
+    except (OSError, h11.ProtocolError) as exc:
+        errors.append(f"{path}: {exc}")
+
+
+def answering_process(out: Path) -> int:
+    """The total of the callgrind file of the process that served: a
+    korepyd worker's (`-m korepyd.worker`), else the only one."""
+    totals = {}
+    for dump in out.glob("callgrind.*"):
+        text = dump.read_text(errors="replace")
+        command = next((line for line in text.splitlines() if line.startswith("cmd:")), "")
+        total = callgrind_total(text)
+        if total is not None:
+            totals[dump.name] = (command, total)
+    workers = [total for command, total in totals.values() if "korepyd.worker" in command]
+    if workers:
+        return sum(workers)
+    if len(totals) != 1:
+        raise SystemExit(f"bench: expected one process's counts in {out}, found {len(totals)}")
+    return next(iter(totals.values()))[1]
+
+
+def callgrind_total(text: str) -> int | None:
+    """The instructions a callgrind output file counts in all, if complete."""
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith(("summary:", "totals:"))),
+                None)
