@@ -29,8 +29,10 @@ from pathlib import Path
 
 # Every request passes through these; nothing else is worth compiling.
 HOT_PATH = (
+    "korepyd.http.conditional",
     "korepyd.http.connection",
     "korepyd.http.fastconnection",
+    "korepyd.http.filemap",
     "korepyd.http.params",
     "korepyd.http.response",
     "korepyd.http.router",
@@ -38,6 +40,7 @@ HOT_PATH = (
     "korepyd.worker.conn",
     "korepyd.worker.dispatch",
     "korepyd.worker.runtime",
+    "korepyd.worker.sendfile",
     "korepyd.worker.stream",
 )
 DISABLE = "KOREPYD_NO_EXTENSIONS"

@@ -60,6 +60,20 @@ def http_date(when: float) -> bytes:
                                                      t.tm_hour, t.tm_min, t.tm_sec)
 
 
+_LAST_MODIFIED: dict[float, str] = {}   # last_modified()'s answers: a site's files have few distinct times
+_LAST_MODIFIED_MAX = 4096
+
+
+def last_modified(mtime: float) -> str:
+    """http_date(mtime) as text, for Last-Modified: formatted once per time."""
+    text = _LAST_MODIFIED.get(mtime)
+    if text is None:
+        if len(_LAST_MODIFIED) >= _LAST_MODIFIED_MAX:
+            _LAST_MODIFIED.clear()
+        text = _LAST_MODIFIED[mtime] = http_date(mtime).decode()
+    return text
+
+
 def head_headers(policy: HeadPolicy, user: list[tuple[str, str]], *, keep_alive: bool, tls: bool,
                  length: int | None, date: bytes) -> ResponseHead:
     """Kore's response headers, plus Date (RFC 9110 asks for it; Kore sends

@@ -34,7 +34,7 @@ from korepyd import log
 from korepyd.config import model
 from korepyd.http import auth, conditional, filemap
 from korepyd.http.connection import HttpConnection, RequestHead, wants_keep_alive
-from korepyd.http.response import head_headers, http_date, pretty_error, reason
+from korepyd.http.response import head_headers, last_modified, pretty_error, reason
 from korepyd.http.router import Match, Refusal, Rewrite, strip_port
 from korepyd.kore._constants import RESULT_ERROR, RESULT_OK
 from korepyd.kore._request import HttpRequest
@@ -269,7 +269,7 @@ async def _serve_file(rt: Runtime, reply: _Reply, item: model.Filemap, head: Req
         return await reply.send(404, keep=keep)
     if isinstance(found, filemap.FileRedirect):
         return await reply.send(302, [("location", found.location)], keep=keep)
-    tag, modified = conditional.etag(found.size, found.mtime_ns), http_date(found.mtime).decode()
+    tag, modified = conditional.etag(found.size, found.mtime_ns), last_modified(found.mtime)
     headers = [("last-modified", modified), ("etag", tag), ("accept-ranges", "bytes")]
     if found.content_type:
         headers.append(("content-type", found.content_type))

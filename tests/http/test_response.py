@@ -1,6 +1,7 @@
 """Response heads (pure): Kore's header order, keep-alive, HSTS on TLS only."""
 
-from korepyd.http.response import HeadPolicy, head_headers, http_date, pretty_error, reason
+from korepyd.http import response
+from korepyd.http.response import HeadPolicy, head_headers, http_date, last_modified, pretty_error, reason
 
 POLICY = HeadPolicy(b"korepyd (test)", keepalive=20, hsts=31536000)
 
@@ -36,3 +37,13 @@ def test_dates_are_written_as_the_standard_library_writes_them():
 
     for when in (0, 951782400.5, 1700000000, 1767225599, 4102444800, 1782777600.999):
         assert http_date(when) == formatdate(when, usegmt=True).encode()
+
+
+def test_last_modified_is_remembered_per_time_within_a_bound(monkeypatch):
+    monkeypatch.setattr(response, "_LAST_MODIFIED", {})
+    monkeypatch.setattr(response, "_LAST_MODIFIED_MAX", 3)
+    times = (1700000000.25, 1700000001.5, 0.0, 1782777600.999)
+    for when in times + times:
+        assert last_modified(when) == http_date(when).decode()
+        assert 1 <= len(response._LAST_MODIFIED) <= 3
+    assert last_modified(1700000000.25) is last_modified(1700000000.25)  # the same text, not formatted again
