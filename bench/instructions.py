@@ -71,15 +71,16 @@ def served(name: str, scenario: Scenario, requests: int, site: Site, scratch: Pa
     wrap = [*VALGRIND, f"--callgrind-out-file={out}/callgrind.%p"]
     with Running(name, site, scratch / f"{name}.log", wrap=wrap, stop_timeout=STOP_TIMEOUT) as server:
         server.wait_ready(path, timeout=READY_TIMEOUT)
-        drive(server.port, path, requests)
+        drive(server.port, path, requests, scenario.check)
     return answering_process(out)
 
 
-def drive(port: int, path: str, requests: int) -> None:
+def drive(port: int, path: str, requests: int, check=None) -> None:
     """`requests` GETs of `path`, spread over CONNECTIONS keep-alive
-    connections; every answer must be a 200."""
+    connections; every answer must be a 200 and pass `check(status, body)`
+    (the scenario's), if given."""
     errors: list[str] = []
-    threads = [threading.Thread(target=_connection, args=(port, path, requests // CONNECTIONS, errors))
+    threads = [threading.Thread(target=_connection, args=(port, path, requests // CONNECTIONS, check, errors))
                for _ in range(CONNECTIONS)]
     for thread in threads:
         thread.start()
@@ -89,24 +90,26 @@ def drive(port: int, path: str, requests: int) -> None:
         raise SystemExit(f"bench: {errors[0]}")
 
 
-def _connection(port: int, path: str, count: int, errors: list[str]) -> None:
+def _connection(port: int, path: str, count: int, check, errors: list[str]) -> None:
     request = h11.Request(method="GET", target=path, headers=[("Host", "bench")])
     client = h11.Connection(h11.CLIENT)
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
             for _ in range(count):
                 sock.sendall(client.send(request) + client.send(h11.EndOfMessage()))
-                status = None
+                status, body = None, bytearray()
                 while not isinstance(event := client.next_event(), h11.EndOfMessage):
                     if event is h11.NEED_DATA:
                         client.receive_data(sock.recv(65536))
                     elif isinstance(event, h11.Response):
                         status = event.status_code
+                    elif isinstance(event, h11.Data):
+                        body += event.data
                     elif isinstance(event, h11.ConnectionClosed):
                         errors.append(f"{path}: the server closed the connection")
                         return
-                if status != 200:
-                    errors.append(f"{path} answered {status}")
+                if status != 200 or (check is not None and not check(status, bytes(body))):
+                    errors.append(f"{path} answered {status} {bytes(body[:60])!r}")
                     return
                 client.start_next_cycle()
     except (OSError, h11.ProtocolError) as exc:

@@ -153,7 +153,8 @@ def test_instruction_count_takes_the_answering_process(tmp_path):
 
 
 def test_instruction_count_drives_exactly_the_requests_it_says():
-    """drive() makes `requests` keep-alive GETs, no more, and fails on a non-200."""
+    """drive() makes `requests` keep-alive GETs, no more, and fails on a
+    non-200 or an answer the scenario's check refuses."""
     import http.server
     import threading
     instructions = _bench_module("instructions")
@@ -176,8 +177,12 @@ def test_instruction_count_drives_exactly_the_requests_it_says():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        instructions.drive(server.server_address[1], "/ok", 4 * instructions.CONNECTIONS)
+        instructions.drive(server.server_address[1], "/ok", 4 * instructions.CONNECTIONS,
+                           lambda status, body: body == b"hi")
         assert seen == ["/ok"] * 4 * instructions.CONNECTIONS
+        with pytest.raises(SystemExit, match="answered 200 b'hi'"):
+            instructions.drive(server.server_address[1], "/ok", instructions.CONNECTIONS,
+                               lambda status, body: body == b"hello")
         with pytest.raises(SystemExit, match="answered 404"):
             instructions.drive(server.server_address[1], "/missing", instructions.CONNECTIONS)
     finally:
