@@ -30,7 +30,7 @@ from pathlib import Path
 
 import h11
 from scenarios import Scenario
-from servers import Running, Site
+from servers import Running, Site, serving
 
 SMALL, LARGE = 1024, 5120  # multiples of CONNECTIONS
 CONNECTIONS = 16
@@ -48,6 +48,10 @@ def measure(scenario: Scenario, servers: list[str], site: Site, scratch: Path) -
     """Instructions per request of each server, in `scenario`."""
     if scenario.websocket or scenario.database:
         print(f"\n{scenario.name}: skipped (the instruction count drives HTTP GETs without a database)")
+        return {}
+    servers = serving(scenario.name, servers)
+    if not servers:
+        print(f"\n{scenario.name}: skipped (the reference loops serve the plain scenario only)")
         return {}
     counts = {name: per_request(name, scenario, site, scratch) for name in servers}
     first = servers[0]

@@ -41,7 +41,7 @@ import loadgen
 import memcheck
 import peerenv
 from scenarios import SCENARIOS, STATIC_BYTES, STATIC_NAME, Scenario
-from servers import BENCH, DEFAULT, KOREPYD, NAMES, PLAIN_ONLY, ROOT, SERVER_CPU, Running, Site, descendants
+from servers import BENCH, DEFAULT, KOREPYD, NAMES, ROOT, SERVER_CPU, Running, Site, descendants, serving
 
 sys.path.insert(0, str(ROOT))
 from tests.pgcluster import Cluster, _bin  # noqa: E402
@@ -130,7 +130,7 @@ def make_site(scratch: Path, peer_bin: Path) -> Site:
 
 
 def run_scenario(scenario: Scenario, args, site: Site, scratch: Path) -> dict:
-    servers = [name for name in args.server if scenario.name == "plain" or name not in PLAIN_ONLY]
+    servers = serving(scenario.name, args.server)
     if not servers:
         print(f"\n{scenario.name}: skipped (the reference loops serve the plain scenario only)")
         return {"skipped": "no server for this scenario"}

@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,11 @@ class Site:
     @property
     def static_dir(self) -> Path:
         return self.korepyd_dir / "bench-static-dir"
+
+
+def serving(scenario: str, names: list[str]) -> list[str]:
+    """Those of `names` that answer `scenario`: the reference loops only "/"."""
+    return [name for name in names if scenario == "plain" or name not in PLAIN_ONLY]
 
 
 def free_port() -> int:
@@ -90,7 +96,8 @@ class Running:
     """One server process, started by the constructor; use as a context
     manager so that it is stopped whatever happens."""
 
-    def __init__(self, name: str, site: Site, log_path: Path, wrap: list[str] = (), stop_timeout: float = STOP_TIMEOUT):
+    def __init__(self, name: str, site: Site, log_path: Path, wrap: Sequence[str] = (),
+                 stop_timeout: float = STOP_TIMEOUT):
         """`wrap`: a command the server runs under (valgrind)."""
         self.name = name
         self.port = free_port()

@@ -188,3 +188,10 @@ def test_instruction_count_drives_exactly_the_requests_it_says():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_reference_loops_serve_the_plain_scenario_only():
+    servers = _bench_module("servers")
+    names = ["korepyd", "trio-h11", "uvicorn", "trio-raw"]
+    assert servers.serving("plain", names) == names
+    assert servers.serving("json", names) == ["korepyd", "uvicorn"]
