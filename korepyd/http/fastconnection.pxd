@@ -22,5 +22,5 @@ cdef class FastHttpConnection:
     cpdef _settle(self)
 
 cpdef _head_end(buffer)
-cpdef _request_fields(method, target, version, fields)
-cpdef _text(lower)
+cpdef _request_fields(method, target, version, fields, bint trimmed=*)
+cpdef _names_in(name)

@@ -106,7 +106,7 @@ _VALUES: set[bytes] = set()                        # values of the headers korep
 _CACHED_VALUES_OF = frozenset({b"server", b"date", b"connection", b"keep-alive", b"content-length", b"content-type",
                                b"strict-transport-security", b"accept-ranges", b"last-modified", b"etag"})
 _CACHE_MAX = 1024
-_NAME_TEXT: dict[bytes, str] = {}                  # request header names seen -> as text
+_NAMES_IN: dict[bytes, tuple[bytes, str]] = {}    # request header names seen -> lower case, that as text
 _METHODS = {m: m.decode().lower() for m in (b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH")}
 _END = object()                                    # a body reader's "end of the message"
 _END_OF_REQUEST = EndOfRequest()
@@ -219,7 +219,7 @@ class FastHttpConnection:
         (`simple`, its match) or llhttp; None where h11 must decide."""
         if simple is not None:
             method, target, version, fields = simple.groups()
-            return _request_fields(method, target, version, _SIMPLE_FIELDS.findall(fields))
+            return _request_fields(method, target, version, _SIMPLE_FIELDS.findall(fields), True)
         if head[0] < 0x21:  # llhttp skips empty lines before a request; h11 refuses them
             return None
         parser, collector = self._parser, self._collector
@@ -660,14 +660,19 @@ def _parse_with_h11(head: bytes, header_max: int) -> tuple:
     return request.method, request.target, request.http_version, headers, special
 
 
-def _request_fields(method: bytes, target: bytes, version: bytes, fields: list) -> tuple | None:
-    """_parse_fast's result from the (name, value) pairs a parser read; None
+def _request_fields(method: bytes, target: bytes, version: bytes, fields: list, trimmed: bool = False) -> tuple | None:
+    """_parse_fast's result from the (name, value) pairs a parser read
+    (`trimmed`: values without trailing blanks, which llhttp keeps); None
     where h11 must decide (an odd Content-Length or Transfer-Encoding, h11's
     Host rule)."""
     headers, special = [], {}
     for name, value in fields:
-        lower = name.lower()
-        value = value.rstrip(b" \t")  # llhttp keeps the trailing whitespace
+        names = _NAMES_IN.get(name)
+        if names is None:
+            names = _names_in(name)
+        lower = names[0]
+        if not trimmed:
+            value = value.rstrip(b" \t")
         if lower in _SPECIAL:
             if lower == b"content-length" and not _DIGITS.fullmatch(value):
                 return None
@@ -676,21 +681,21 @@ def _request_fields(method: bytes, target: bytes, version: bytes, fields: list) 
                 if value != b"chunked" or lower in special:
                     return None
             special.setdefault(lower, []).append(value)
-        headers.append((_text(lower), value.decode("latin-1")))
+        headers.append((names[1], value.decode("latin-1")))
     hosts = len(special.get(b"host", ()))
     if hosts > 1 or (hosts == 0 and version == b"1.1"):
         return None
     return method, target, version, headers, special
 
 
-def _text(lower: bytes) -> str:
-    """A lower-case header name as text, decoded once per name."""
-    text = _NAME_TEXT.get(lower)
-    if text is None:
-        if len(_NAME_TEXT) >= _CACHE_MAX:
-            _NAME_TEXT.clear()
-        text = _NAME_TEXT[lower] = lower.decode("latin-1")
-    return text
+def _names_in(name: bytes) -> tuple[bytes, str]:
+    """A request header name as received -> (in lower case, that as text),
+    worked out once per name."""
+    if len(_NAMES_IN) >= _CACHE_MAX:
+        _NAMES_IN.clear()
+    lower = name.lower()
+    names = _NAMES_IN[name] = (lower, lower.decode("latin-1"))
+    return names
 
 
 def _version(parser: HttpRequestParser) -> bytes:

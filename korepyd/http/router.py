@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from korepyd.config import model
 from korepyd.config.regex import compile_posix
@@ -41,10 +41,19 @@ SEEN_PATH_MAX = 256    # longer paths are routed every time
 
 @dataclass(frozen=True)
 class Match:
-    """A route answers: call its handler with `captures` after the request."""
+    """A route answers: call its handler with `captures` after the request.
+    `plain`: a route with a handler and nothing more to run (no hooks, no
+    authentication; not a filemap), known when the route table is built."""
 
     route: model.Route | model.Filemap
     captures: tuple[str, ...] = ()
+    plain: bool = field(default=False, compare=False)
+
+    @classmethod
+    def of(cls, route: model.Route | model.Filemap, captures: tuple[str, ...] = ()) -> Match:
+        plain = isinstance(route, model.Route) and not (route.on_headers or route.on_body_chunk or route.on_free
+                                                        or route.authenticate)
+        return cls(route, captures, plain)
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,8 @@ class DomainRoutes:
 
     def __init__(self, domain: model.Domain):
         self.domain = domain
+        self.accesslog = domain.accesslog          # read per request: one lookup, not two
+        self.client_verify = domain.client_verify
         self._rules = [(compile_posix(r.pattern), r) for r in domain.redirects]
         self._routes = [(_matcher(item), item) for item in domain.routes]
         self._seen: dict[tuple[str, str], Outcome] = {}   # (method, path) -> route outcome, for short paths
@@ -100,7 +111,7 @@ class DomainRoutes:
                 continue
             path_matched = True
             if method in _methods(item):
-                return Match(item, captures)
+                return Match.of(item, captures)
         return METHOD_NOT_ALLOWED if path_matched else NOT_FOUND
 
 

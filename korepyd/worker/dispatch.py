@@ -35,7 +35,7 @@ from korepyd.config import model
 from korepyd.http import auth, conditional, filemap
 from korepyd.http.connection import HttpConnection, RequestHead, wants_keep_alive
 from korepyd.http.response import head_headers, last_modified, pretty_error, reason
-from korepyd.http.router import Match, Refusal, Rewrite, strip_port
+from korepyd.http.router import NOT_FOUND, Match, Refusal, strip_port
 from korepyd.kore._constants import RESULT_ERROR, RESULT_OK
 from korepyd.kore._request import HttpRequest
 from korepyd.websocket import upgrade
@@ -53,19 +53,18 @@ async def handle(rt: Runtime, http: HttpConnection, stream, head: RequestHead, s
     """Answer one request; return whether the connection may be kept.
     `body` is the connection's BodyReader for this request, `client` its
     kore.connection."""
-    reply = _Reply(rt, http, stream, tls, head.method == "head")
-    reply.connection = client
+    reply = _Reply(rt, http, stream, tls, head.method == "head", client)
     router = rt.routers.get(server)
     domain = router.domain(head.header("host") or "") if router else None
     try:
         return await _answer(rt, reply, head, domain, body, tls)
     finally:
-        if domain is not None and domain.domain.accesslog and reply.status is not None:
-            rt.access(domain.domain.accesslog, head, reply.status, reply.length, stream)
+        if domain is not None and domain.accesslog and reply.status is not None:
+            rt.access(domain.accesslog, head, reply.status, reply.length, stream)
 
 
 async def _answer(rt: Runtime, reply: _Reply, head: RequestHead, domain, body, tls: bool) -> bool:
-    keep = rt.config.http_keepalive_time > 0 and not rt.stopping and wants_keep_alive(head)
+    keep = rt.keepalive and not rt.stopping and wants_keep_alive(head)
     if rt.tls is not None and rt.tls.tokens and head.path.startswith(ACME_HTTP01):
         key_authorization = rt.tls.tokens.get(head.path[len(ACME_HTTP01):])
         if key_authorization is not None:
@@ -74,17 +73,17 @@ async def _answer(rt: Runtime, reply: _Reply, head: RequestHead, domain, body, t
     sni = reply.connection.sni
     if sni is not None and strip_port(head.header("host") or "").lower() != sni:
         return await reply.send(421, keep=False)  # a request for another name than the handshake's
-    if domain is not None and domain.domain.client_verify and reply.connection.x509 is None:
+    if domain is not None and domain.client_verify and reply.connection.x509 is None:
         return await reply.send(403, keep=False)
-    outcome = domain.resolve(head.method, head.path, head.query) if domain else Refusal(404)
-    if isinstance(outcome, Refusal):
-        return await reply.send(outcome.status, keep=False)
-    if isinstance(outcome, Rewrite):
-        extra = [("location", outcome.location)] if outcome.location is not None else []
+    outcome = domain.resolve(head.method, head.path, head.query) if domain else NOT_FOUND
+    if type(outcome) is not Match:
+        if isinstance(outcome, Refusal):
+            return await reply.send(outcome.status, keep=False)
+        extra = [("location", outcome.location)] if outcome.location is not None else []  # a Rewrite
         if not body.pending:
             body.finish()  # so that the connection can be kept
         return await reply.send(outcome.status, extra, keep=keep and not body.pending)
-    if rt.config.http_request_limit and rt.requests >= rt.config.http_request_limit:
+    if rt.request_limit and rt.requests >= rt.request_limit:
         return await reply.send(503, keep=False)
     rt.requests += 1
     try:
@@ -95,32 +94,19 @@ async def _answer(rt: Runtime, reply: _Reply, head: RequestHead, domain, body, t
 
 async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, body, keep: bool,
                   tls: bool) -> bool:
-    route = match.route
-    is_route = isinstance(route, model.Route)   # else a filemap: no hooks, no handler
+    route, plain = match.route, match.plain
     req = HttpRequest(method=head.method, path=head.path, query=head.query, headers=head.headers, body=b"",
-                      tls=tls, route=route, check=rt.validators.check, connection=reply.connection)
+                      tls=tls, route=route, check=rt.check, connection=reply.connection)
     try:
-        if is_route and route.on_headers:
-            if not await _hook(rt, route.on_headers, req, *match.captures):
-                return await reply.send_request(req, default=403, keep=False)
-        if is_route and route.on_body_chunk:
-            chunk_hook = rt.resolve(route.on_body_chunk.name)
-            async for chunk in body.chunks():
-                result = chunk_hook(req, chunk)
-                if inspect.isawaitable(result):
-                    await result
-        elif body.pending:
-            await _receive_body(rt, req, body)
+        if plain:  # the usual route: nothing to do before the handler but read the body
+            if body.pending:
+                await _receive_body(rt, req, body)
+            else:
+                body.finish()
         else:
-            body.finish()
-        if route.authenticate and not await _authenticated(rt, route.authenticate, req):
-            failed = rt.authentications[route.authenticate]
-            if failed.type == "request" and req.status is not None:
-                return await reply.send_request(req, default=403, keep=keep)
-            status, headers = auth.failure(failed)
-            return await reply.send(status, headers, keep=keep)
-        if not is_route:
-            return await _serve_file(rt, reply, route, head, keep)
+            kept = await _before_handler(rt, reply, head, match, req, body, keep)
+            if kept is not None:
+                return kept
         for hook in rt.prerequest:
             if not await _hook(rt, hook, req):
                 return await reply.send_request(req, default=403, keep=keep)
@@ -133,10 +119,41 @@ async def _routed(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, b
         keep = keep and status < 500 and not reply.connection.closing
         return await reply.send(status, user_headers, payload, keep=keep)
     finally:
-        if is_route and route.on_free:
+        if not plain and isinstance(route, model.Route) and route.on_free:  # (a filemap has no hooks)
             await _hook(rt, route.on_free, req)
         if req.body_path is not None:
             os.unlink(req.body_path)
+
+
+async def _before_handler(rt: Runtime, reply: _Reply, head: RequestHead, match: Match, req: HttpRequest, body,
+                          keep: bool) -> bool | None:
+    """Steps 2 to 4 for a route with hooks or authentication, or a filemap
+    (which is served here): None to go on to the handler, else whether the
+    connection may be kept after the response sent instead."""
+    route = match.route
+    is_route = isinstance(route, model.Route)
+    if is_route and route.on_headers:
+        if not await _hook(rt, route.on_headers, req, *match.captures):
+            return await reply.send_request(req, default=403, keep=False)
+    if is_route and route.on_body_chunk:
+        chunk_hook = rt.resolve(route.on_body_chunk.name)
+        async for chunk in body.chunks():
+            result = chunk_hook(req, chunk)
+            if inspect.isawaitable(result):
+                await result
+    elif body.pending:
+        await _receive_body(rt, req, body)
+    else:
+        body.finish()
+    if route.authenticate and not await _authenticated(rt, route.authenticate, req):
+        failed = rt.authentications[route.authenticate]
+        if failed.type == "request" and req.status is not None:
+            return await reply.send_request(req, default=403, keep=keep)
+        status, headers = auth.failure(failed)
+        return await reply.send(status, headers, keep=keep)
+    if not is_route:
+        return await _serve_file(rt, reply, route, head, keep)
+    return None
 
 
 async def _receive_body(rt: Runtime, req: HttpRequest, body) -> None:
@@ -302,11 +319,11 @@ async def send_error(rt: Runtime, http: HttpConnection, stream, status: int, tls
 class _Reply:
     """Writes one response through the HttpConnection to the stream."""
 
-    def __init__(self, rt: Runtime, http: HttpConnection, stream, tls: bool, head: bool = False):
+    def __init__(self, rt: Runtime, http: HttpConnection, stream, tls: bool, head: bool = False, connection=None):
         self.rt, self.http, self.stream, self.tls, self.head = rt, http, stream, tls, head
         self.status: int | None = None   # what was sent, for the access log
         self.length = 0
-        self.connection = None           # the kore.connection of the request
+        self.connection = connection     # the kore.connection of the request
 
     async def send_request(self, req: HttpRequest, *, default: int, keep: bool) -> bool:
         """What a hook or validator recorded on `req`, else `default`."""

@@ -57,12 +57,18 @@ class Runtime:
     tls: object = None                                 # a worker.tls.TlsState when a server uses TLS
     http_class: type = field(default_factory=connection_class)   # korepyd.http.engine
     _resolved: dict = field(default_factory=dict)      # resolve()'s cache
+    # read per request, taken from the config once: keep-alive at all, http_request_limit, the params check
+    keepalive: bool = False
+    request_limit: int = 0
+    check: object = None
 
     @classmethod
     def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:
         rt = cls(worker_id, config, modules)
         rt.routers = {s.name: Router([d for d in config.domains if d.attach == s.name]) for s in config.servers}
         rt.validators = params.Validators(config.validators, rt.resolve)
+        rt.keepalive, rt.request_limit, rt.check = config.http_keepalive_time > 0, config.http_request_limit, \
+            rt.validators.check
         rt.head = HeadPolicy(config.http_server_version.encode("latin-1", "replace"), config.http_keepalive_time,
                              config.http_hsts_enable)
         rt.limits = Limits(config.http_header_max, config.http_body_max)
