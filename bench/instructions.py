@@ -1,7 +1,7 @@
 """Instructions per request of whole servers, counted by valgrind: a
 measure of the work each does that the machine's drifting clock does not
 move (make bench's req/s on this kind of machine vary by 20-40% between
-runs; these repeat within about 1%).
+runs; these repeat within about 0.5%).
 
     make bench ARGS=--instructions       (plain, json and route; korepyd and uvicorn)
     make bench ARGS="--instructions --scenario plain --server korepyd,uvicorn,hypercorn"
@@ -36,7 +36,9 @@ SMALL, LARGE = 1024, 5120  # multiples of CONNECTIONS
 CONNECTIONS = 16
 READY_TIMEOUT = 300.0   # a server under valgrind is some 50 times slower
 STOP_TIMEOUT = 120.0
-VALGRIND = ["valgrind", "--tool=callgrind", "--trace-children=yes"]
+# One hash seed for every run: with a random one, the strings' hashes, and so how often dict lookups
+# collide, differ from run to run, and the counts with them (by up to 2%).
+VALGRIND = ["env", "PYTHONHASHSEED=0", "valgrind", "--tool=callgrind", "--trace-children=yes"]
 
 
 def check() -> str | None:
