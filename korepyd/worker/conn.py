@@ -24,6 +24,7 @@ from korepyd.worker.runtime import Runtime
 from korepyd.worker.stream import PlainStream
 
 RECEIVE_SIZE = 65536
+_WAIT = object()   # _head_at_once: no head without waiting
 STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError)
 
 
@@ -46,7 +47,9 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
     try:
         while True:
             try:
-                head = await _read_head(rt, http, stream, first, nowait)
+                head = _head_at_once(http, nowait) if nowait is not None else _WAIT
+                if head is _WAIT:
+                    head = await _read_head(rt, http, stream, first)
                 if head is None:
                     return
                 keep = await dispatch.handle(rt, http, stream, head, server, tls, BodyReader(rt, http, stream, head),
@@ -64,23 +67,38 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
         await _close(stream)
 
 
-async def _read_head(rt: Runtime, http: HttpConnection, stream, first: bool, nowait) -> RequestHead | None:
-    """`nowait` is the stream's receive_nowait, where it has one (PlainStream)."""
-    config = rt.config
+def _head_at_once(http: HttpConnection, nowait) -> RequestHead | None:
+    """The next request head if it can be had without waiting (what is
+    buffered, or what the stream's receive_nowait has), None if the client
+    closed; _WAIT if a wait is needed (for bytes, or for the rest of a head
+    begun). The usual case on a busy keep-alive connection: no coroutine."""
     if not http.has_buffered_data:
-        data = nowait(RECEIVE_SIZE) if nowait is not None else None
-        if data is None:  # nothing there yet: wait, within the idle limit
-            idle_limit = config.http_header_timeout if first else config.http_keepalive_time
-            with trio.CancelScope(deadline=trio.current_time() + idle_limit) as idle:
-                if not first:
-                    rt.idle.add(idle)
-                try:
-                    data = await stream.receive_some(RECEIVE_SIZE)
-                finally:
-                    rt.idle.discard(idle)
-            if idle.cancelled_caught:
-                return None
+        data = nowait(RECEIVE_SIZE)
+        if data is None:
+            return _WAIT
         if not data:
+            return None
+        http.receive_data(data)
+    event = _ready_event(http)
+    if event is NEED_DATA:
+        return _WAIT
+    return event if type(event) is RequestHead else None  # else the client closed the connection
+
+
+async def _read_head(rt: Runtime, http: HttpConnection, stream, first: bool) -> RequestHead | None:
+    """The next request head, waiting for it within Kore's limits; None if
+    the client closed the connection or did not send one in time."""
+    config = rt.config
+    if not http.has_buffered_data:  # nothing there yet: wait, within the idle limit
+        idle_limit = config.http_header_timeout if first else config.http_keepalive_time
+        with trio.CancelScope(deadline=trio.current_time() + idle_limit) as idle:
+            if not first:
+                rt.idle.add(idle)
+            try:
+                data = await stream.receive_some(RECEIVE_SIZE)
+            finally:
+                rt.idle.discard(idle)
+        if idle.cancelled_caught or not data:
             return None
         http.receive_data(data)
     event = _ready_event(http)  # the common case: the whole head came in one read
@@ -89,9 +107,7 @@ async def _read_head(rt: Runtime, http: HttpConnection, stream, first: bool, now
             event = await _next_event(http, stream)
         if timer.cancelled_caught:
             raise _Close(408, "request head not complete within http_header_timeout")
-    if not isinstance(event, RequestHead):
-        return None  # the client closed the connection
-    return event
+    return event if type(event) is RequestHead else None  # else the client closed the connection
 
 
 class BodyReader:
