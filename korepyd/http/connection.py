@@ -80,9 +80,12 @@ class RequestHead:
 
     def header(self, name: str) -> str | None:
         """The last value of header `name` (lower case), or None."""
-        for n, v in reversed(self.headers):
-            if n == name:
-                return v
+        headers = self.headers
+        at = len(headers)
+        while at:  # backwards by index: reversed() costs more than the search, for a few headers
+            at -= 1
+            if headers[at][0] == name:
+                return headers[at][1]
         return None
 
 

@@ -539,9 +539,10 @@ class FastHttpConnection:
 
     def _settle(self) -> None:
         """h11's ConnectionState._fire_state_triggered_transitions."""
-        if (self._keep_alive and not self._proposals and self._client is not MIGHT_SWITCH
-                and (self._client, self._server) not in _JOINT):
-            return  # the common case: nothing triggers
+        client, server = self._client, self._server
+        if (self._keep_alive and not self._proposals and client is not MIGHT_SWITCH and client is not CONN_CLOSED
+                and client is not ERROR and server is not CONN_CLOSED and server is not ERROR):
+            return  # the common case: nothing triggers (each pair _JOINT maps has one of those states)
         while True:
             before = client, server = self._client, self._server
             if self._proposals and client is DONE:

@@ -22,6 +22,8 @@ METHOD_BITS = {"get": C.HTTP_METHOD_GET, "post": C.HTTP_METHOD_POST, "put": C.HT
                "delete": C.HTTP_METHOD_DELETE, "head": C.HTTP_METHOD_HEAD, "options": C.HTTP_METHOD_OPTIONS,
                "patch": C.HTTP_METHOD_PATCH}
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+_VALID_NAMES: set[str] = set()   # response header names found valid (an app sets the same few)
+_VALID_NAMES_MAX = 1024
 
 
 class HttpRequest:
@@ -117,9 +119,9 @@ class HttpRequest:
 
     def response_header(self, name: str, value: str) -> bool:
         """Set a response header, replacing one of the same name (any case)."""
-        if not isinstance(name, str) or not _TOKEN.match(name):
-            raise ValueError(f"invalid header name {name!r}")
-        value = str(value)
+        if type(name) is not str or name not in _VALID_NAMES:
+            _check_name(name)
+        value = value if type(value) is str else str(value)
         if "\r" in value or "\n" in value or "\0" in value:
             raise ValueError(f"header {name} has a CR, LF or NUL in its value")
         if self.response_headers:
@@ -218,6 +220,15 @@ class HttpFile:
         data = self._data[self._offset:self._offset + max(0, length)]
         self._offset += len(data)
         return len(data), data
+
+
+def _check_name(name) -> None:
+    """Raise ValueError unless `name` is a header name (a token); remember it if it is."""
+    if not isinstance(name, str) or not _TOKEN.match(name):
+        raise ValueError(f"invalid header name {name!r}")
+    if len(_VALID_NAMES) >= _VALID_NAMES_MAX:
+        _VALID_NAMES.clear()
+    _VALID_NAMES.add(name)
 
 
 def _first(pairs: list[tuple[str, str]], name: str) -> str | None:

@@ -144,3 +144,9 @@ def test_request_heads_compare_by_value_and_say_what_they_hold():
     head = make()
     head.path = "/c"
     assert head.path == "/c" and head.header("host") == "x" and head.header("cookie") is None
+
+
+def test_header_gives_the_last_value_of_a_name():
+    head = RequestHead("get", "/", "/", "", b"1.1", [("a", "1"), ("b", "2"), ("a", "3"), ("c", "4")], None, False)
+    assert [head.header(name) for name in ("a", "b", "c", "d")] == ["3", "2", "4", None]
+    assert RequestHead("get", "/", "/", "", b"1.1", [], None, False).header("a") is None
