@@ -23,4 +23,5 @@ cdef class FastHttpConnection:
 
 cpdef _head_end(buffer)
 cpdef _request_fields(method, target, version, fields, bint trimmed=*)
+cpdef _simple_fields(block)
 cpdef _names_in(name)

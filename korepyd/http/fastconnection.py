@@ -9,8 +9,8 @@ request body framing, ported to a few plain methods, and gives the
 request head to the cheapest reader that reads it as h11 does:
 
 - the plainest heads (a common method, a target and header values of
-  visible ASCII, CRLF line ends: _SIMPLE_HEAD) are read by two regular
-  expressions, h11's grammar narrowed;
+  visible ASCII, CRLF line ends: _SIMPLE_HEAD) are read by a regular
+  expression, h11's grammar narrowed;
 - a head llhttp accepts is taken only if it is also in the part of the
   grammar where llhttp and h11 read the same thing: a request line of
   exactly `METHOD SP target SP HTTP/d.d CRLF`, a target of visible ASCII,
@@ -86,15 +86,14 @@ _REASON = re.compile(rb"([ \t]|[^\x00\s])*")
 _DIGITS = re.compile(rb"[0-9]{1,20}")
 _TARGET = re.compile(rb"[\x21-\x7e]+")
 _BLANK_LINE = re.compile(rb"\n\r?\n")
-# The plainest heads, read by two expressions with no parser at all: a method llhttp and h11 both
-# know, a target of visible ASCII, CRLF line ends, header values of visible ASCII with inner blanks.
-# h11 reads such a head exactly so (tests/http/test_differential.py); possessive repeats keep the
-# expressions linear on long runs of blanks.
+# The plainest heads, matched by one expression with no parser at all (then split by _simple_fields):
+# a method llhttp and h11 both know, a target of visible ASCII, CRLF line ends, header values of
+# visible ASCII with inner blanks. h11 reads such a head exactly so (tests/http/test_differential.py);
+# possessive repeats keep the expression linear on long runs of blanks.
 _SIMPLE_NAME = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
 _SIMPLE_VALUE = rb"(?:[!-~]++(?:[ \t]++[!-~]++)*+)?+"
 _SIMPLE_HEAD = re.compile(rb"(GET|HEAD|POST|PUT|DELETE|OPTIONS|PATCH) ([!-~]++) HTTP/(1\.[01])\r\n"
                           rb"((?:%s:[ \t]*+%s[ \t]*+\r\n)*+)\r\n" % (_SIMPLE_NAME, _SIMPLE_VALUE))
-_SIMPLE_FIELDS = re.compile(rb"(%s):[ \t]*+(%s)[ \t]*+\r\n" % (_SIMPLE_NAME, _SIMPLE_VALUE))
 _FOLD = re.compile(rb"[ \t]+")
 
 _VERSIONS = {f"{major}.{minor}": b"%d.%d" % (major, minor) for major in range(10) for minor in range(10)}
@@ -219,7 +218,7 @@ class FastHttpConnection:
         (`simple`, its match) or llhttp; None where h11 must decide."""
         if simple is not None:
             method, target, version, fields = simple.groups()
-            return _request_fields(method, target, version, _SIMPLE_FIELDS.findall(fields), True)
+            return _request_fields(method, target, version, _simple_fields(fields), True)
         if head[0] < 0x21:  # llhttp skips empty lines before a request; h11 refuses them
             return None
         parser, collector = self._parser, self._collector
@@ -632,15 +631,19 @@ class _ChunkedReader:
 
 def _head_end(buffer: bytearray) -> tuple[int, int] | None:
     """Where HttpConnection's _HEAD_END (`\\r?\\n\\r?\\n`) first matches: the
-    same blank line, found as h11 finds it (`\\n\\r?\\n`), which the regex
-    engine looks for by its first byte instead of trying every position."""
-    match = _BLANK_LINE.search(buffer)
-    if match is None:
+    same blank line, found as h11 finds it (the first `\\n\\r?\\n`), by two
+    searches for fixed bytes."""
+    lf_cr_lf = buffer.find(b"\n\r\n")
+    lf_lf = buffer.find(b"\n\n", 0, len(buffer) if lf_cr_lf < 0 else lf_cr_lf + 1)
+    if lf_lf >= 0:
+        start, stop = lf_lf, lf_lf + 2
+    elif lf_cr_lf >= 0:
+        start, stop = lf_cr_lf, lf_cr_lf + 3
+    else:
         return None
-    start = match.start()
     if start and buffer[start - 1] == 0x0D:
         start -= 1
-    return start, match.end()
+    return start, stop
 
 
 def _parse_with_h11(head: bytes, header_max: int) -> tuple:
@@ -687,6 +690,17 @@ def _request_fields(method: bytes, target: bytes, version: bytes, fields: list, 
     if hosts > 1 or (hosts == 0 and version == b"1.1"):
         return None
     return method, target, version, headers, special
+
+
+def _simple_fields(block: bytes) -> list[tuple[bytes, bytes]]:
+    """The (name, value) pairs of the header lines _SIMPLE_HEAD matched,
+    each `name:[blanks]value[blanks]CRLF`: split at CRLF and at the first
+    colon (a name has none), the value without its blanks."""
+    pairs = []
+    for line in block.split(b"\r\n")[:-1]:
+        name, _, value = line.partition(b":")
+        pairs.append((name, value.strip(b" \t")))
+    return pairs
 
 
 def _names_in(name: bytes) -> tuple[bytes, str]:

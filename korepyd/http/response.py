@@ -34,19 +34,19 @@ class HeadPolicy:
     server: bytes
     keepalive: int            # http_keepalive_time; 0 disables keep-alive
     hsts: int = 0             # max-age on TLS connections; 0 sends none
-    _lines: dict = field(init=False, repr=False, compare=False)
+    _lines: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         keep = b"connection: keep-alive\r\nkeep-alive: timeout=%d\r\n" % self.keepalive
         close = b"connection: close\r\n"
         hsts = b"strict-transport-security: max-age=%d; includeSubDomains\r\n" % self.hsts if self.hsts else b""
-        lines = {(True, False): keep, (False, False): close, (True, True): keep + hsts, (False, True): close + hsts}
-        object.__setattr__(self, "_lines", lines if FIELD_VALUE.fullmatch(self.server) else {})
+        lines = (close, close + hsts, keep, keep + hsts)  # by lines()'s index
+        object.__setattr__(self, "_lines", lines if FIELD_VALUE.fullmatch(self.server) else (None,) * 4)
 
     def lines(self, keep_alive: bool, tls: bool) -> bytes | None:
         """The Connection, Keep-Alive and HSTS lines; None when the server
         name is not a valid header value (h11 then refuses it)."""
-        return self._lines.get((keep_alive, tls))
+        return self._lines[(2 if keep_alive else 0) + (1 if tls else 0)]
 
 
 _DAYS = (b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun")

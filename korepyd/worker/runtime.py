@@ -26,6 +26,7 @@ from korepyd.http.router import Router
 from korepyd.worker.preload import optional
 from korepyd.worker.tasks import Tasks
 
+_now = time.time   # read per response: the module's attribute looked up once
 STOP_GRACE = 10.0  # seconds in-flight requests get to finish on a graceful stop
 
 
@@ -80,7 +81,7 @@ class Runtime:
 
     def date(self) -> bytes:
         """The Date header value, formatted at most once a second."""
-        now = int(time.time())
+        now = int(_now())
         if self._date[0] != now:
             self._date = (now, http_date(now))
         return self._date[1]
