@@ -412,7 +412,7 @@ class FastHttpConnection:
             self._keep_alive = False
         self._waiting_100 = False
         self._settle()
-        return head.lines + b"\r\n"
+        return head.lines
 
     def respond_complete(self, status: int, reason: bytes, headers, body: bytes = b"") -> bytes:
         """respond(), send_body(body) if there is a body, and end(): a whole

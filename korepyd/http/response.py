@@ -84,11 +84,12 @@ def head_headers(policy: HeadPolicy, user: list[tuple[str, str]], *, keep_alive:
 class ResponseHead:
     """The headers of one response. Iterated, they are the (name, value)
     byte pairs the connection classes check and write, in Kore's order.
-    `lines` is the same head already written out (each line with its CRLF)
-    when every line is known to pass h11's checks and none is one whose
-    rules h11 applies on sending (Host, Content-Length, Transfer-Encoding,
-    Connection, from the user): FastHttpConnection then writes it as it
-    is. Otherwise `lines` is None and the pairs go through every check."""
+    `lines` is the same head already written out (each line with its
+    CRLF, then the blank line) when every line is known to pass h11's
+    checks and none is one whose rules h11 applies on sending (Host,
+    Content-Length, Transfer-Encoding, Connection, from the user):
+    FastHttpConnection then writes it as it is. Otherwise `lines` is None
+    and the pairs go through every check."""
 
     __slots__ = ("_policy", "_user", "_keep_alive", "_tls", "length", "_date", "lines", "close")
 
@@ -116,12 +117,14 @@ class ResponseHead:
 
 _FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 _USER_LINES: dict[tuple[str, str], bytes] = {}   # user headers found valid -> their lines
+_LENGTH_LINES: dict[int, bytes] = {}             # content lengths sent -> their lines (a site has few)
 _CACHE_MAX = 1024
 
 
 def _lines(policy: HeadPolicy, user, keep_alive: bool, tls: bool, length: int | None, date: bytes) -> bytes | None:
-    """ResponseHead.lines: the order of ResponseHead.__iter__, written out
-    (tests/http/test_differential.py compares the bytes of both ways)."""
+    """ResponseHead.lines: the order of ResponseHead.__iter__, written out,
+    with the blank line that ends a head (tests/http/test_differential.py
+    compares the bytes of both ways)."""
     fixed = policy.lines(keep_alive, tls)
     if fixed is None:
         return None
@@ -134,7 +137,13 @@ def _lines(policy: HeadPolicy, user, keep_alive: bool, tls: bool, length: int | 
                 return None
         parts.append(line)
     if length is not None:
-        parts.append(b"content-length: %d\r\n" % length)
+        line = _LENGTH_LINES.get(length)
+        if line is None:
+            if len(_LENGTH_LINES) >= _CACHE_MAX:
+                _LENGTH_LINES.clear()
+            line = _LENGTH_LINES[length] = b"content-length: %d\r\n" % length
+        parts.append(line)
+    parts.append(b"\r\n")
     return b"".join(parts)
 
 
