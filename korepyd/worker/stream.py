@@ -23,6 +23,7 @@ import errno
 import socket
 
 import trio
+from trio.lowlevel import checkpoint, notify_closing, wait_readable, wait_writable
 
 _BROKEN = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
@@ -49,13 +50,13 @@ class PlainStream(trio.abc.HalfCloseableStream):
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         size = max_bytes or 65536
         if not self._yielded:
-            await trio.lowlevel.checkpoint()
+            await checkpoint()
             self._yielded = True
         while True:
             data = self.receive_nowait(size)
             if data is not None:
                 return data
-            await trio.lowlevel.wait_readable(self.socket)
+            await wait_readable(self.socket)
             self._yielded = True
 
     def send_nowait(self, data, flags: int = 0) -> int:
@@ -73,7 +74,7 @@ class PlainStream(trio.abc.HalfCloseableStream):
         taken = self.send_nowait(data)  # mostly all of it: no coroutine for the rest
         if taken < len(data):
             await self._send_rest(data, taken, 0)
-        await trio.lowlevel.checkpoint()
+        await checkpoint()
         self._yielded = True
 
     async def send_more(self, data) -> None:
@@ -88,14 +89,14 @@ class PlainStream(trio.abc.HalfCloseableStream):
         while sent < len(view):
             taken = self.send_nowait(view[sent:], flags)
             if not taken:
-                await trio.lowlevel.wait_writable(self.socket)
+                await wait_writable(self.socket)
             sent += taken
 
     async def wait_send_all_might_not_block(self) -> None:
-        await trio.lowlevel.wait_writable(self.socket)
+        await wait_writable(self.socket)
 
     async def send_eof(self) -> None:
-        await trio.lowlevel.checkpoint()
+        await checkpoint()
         try:
             self.socket.shutdown(socket.SHUT_WR)
         except OSError:
@@ -103,9 +104,9 @@ class PlainStream(trio.abc.HalfCloseableStream):
 
     async def aclose(self) -> None:
         if self.socket.fileno() != -1:
-            trio.lowlevel.notify_closing(self.socket)
+            notify_closing(self.socket)
             self.socket.close()
-        await trio.lowlevel.checkpoint()
+        await checkpoint()
 
 
 def _translate(exc: OSError) -> Exception:
