@@ -14,6 +14,20 @@ def etag(size: int, mtime_ns: int) -> str:
     return f'"{mtime_ns:x}-{size:x}"'
 
 
+_FIELDS = ("if-none-match", "if-modified-since", "range", "if-range")
+
+
+def request_fields(headers: list[tuple[str, str]]) -> list[str | None]:
+    """The last values of If-None-Match, If-Modified-Since, Range and
+    If-Range among a request's (lower-case name, value) headers, in that
+    order (None where absent): one pass over the headers."""
+    found: list[str | None] = [None, None, None, None]
+    for name, value in headers:
+        if name in _FIELDS:
+            found[_FIELDS.index(name)] = value
+    return found
+
+
 def not_modified(if_none_match: str | None, if_modified_since: str | None, tag: str, mtime: float) -> bool:
     """True when the client's copy is current (answer 304)."""
     if if_none_match is not None:  # it takes precedence over If-Modified-Since

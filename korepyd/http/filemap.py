@@ -34,6 +34,9 @@ class FileHit(NamedTuple):  # a tuple: made for every request, it costs less tha
     content_type: str | None
 
 
+_file_hit = FileHit._make  # tuple.__new__ in C: FileHit(...) runs a Python __new__
+
+
 @dataclass(frozen=True)
 class FileRedirect:
     location: str
@@ -52,9 +55,9 @@ def resolve(root: str, uri: str, path: str, *, index: str, ext: str | None,
         return None
     try:
         real, info = _real_beneath(root, rest)
-        if real != root and not real.startswith(root + os.sep):
-            return None
-        if info is None:
+        if info is None:  # realpath() was asked: where it leads must be checked
+            if real != root and not real.startswith(root + os.sep):
+                return None
             info = os.stat(real)
     except OSError:
         if not ext:
@@ -64,11 +67,11 @@ def resolve(root: str, uri: str, path: str, *, index: str, ext: str | None,
         if not path.endswith("/"):
             return FileRedirect(path + "/")
         return resolve(root, uri, path + index, index=index, ext=None, types=types)
-    if not stat.S_ISREG(info.st_mode) or info.st_size == 0 or rest.endswith("/"):
+    if not stat.S_ISREG(info.st_mode) or info.st_size == 0 or rest[-1:] == "/":
         return None  # realpath() drops a trailing slash: "file.txt/" is no file
-    dot = real.rfind(".")
-    suffix = real[dot + 1:].lower() if dot > real.rfind("/") else ""  # of the file's name, not a directory's
-    return FileHit(real, info.st_size, info.st_mtime, info.st_mtime_ns, types.get(suffix))
+    _, dot, suffix = real.rpartition("/")[2].rpartition(".")  # of the file's name, not a directory's
+    suffix = suffix.lower() if dot else ""
+    return _file_hit((real, info.st_size, info.st_mtime, info.st_mtime_ns, types.get(suffix)))
 
 
 def _real_beneath(root: str, rest: str) -> tuple[str, os.stat_result | None]:

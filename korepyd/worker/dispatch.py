@@ -46,6 +46,7 @@ from korepyd.worker.sendfile import send_file
 SEND_SIZE = 65536
 ACME_HTTP01 = "/.well-known/acme-challenge/"   # RFC 8555 8.3, answered on any server and name
 _FAILED = object()                             # a handler raised
+OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC   # a file a filemap serves
 
 
 async def handle(rt: Runtime, http: HttpConnection, stream, head: RequestHead, server: str, tls: bool,
@@ -290,16 +291,17 @@ async def _serve_file(rt: Runtime, reply: _Reply, item: model.Filemap, head: Req
     headers = [("last-modified", modified), ("etag", tag), ("accept-ranges", "bytes")]
     if found.content_type:
         headers.append(("content-type", found.content_type))
-    if conditional.not_modified(head.header("if-none-match"), head.header("if-modified-since"), tag, found.mtime):
+    if_none_match, if_modified_since, ranges, if_range = conditional.request_fields(head.headers)
+    if conditional.not_modified(if_none_match, if_modified_since, tag, found.mtime):
         return await reply.send(304, headers, keep=keep, length=None)
-    span = conditional.byte_range(head.header("range"), head.header("if-range"), tag, modified, found.size)
+    span = conditional.byte_range(ranges, if_range, tag, modified, found.size)
     if span == conditional.UNSATISFIABLE:
         return await reply.send(416, [("content-range", f"bytes */{found.size}")], keep=keep)
     start, end = span or (0, found.size - 1)
     if span:
         headers.append(("content-range", f"bytes {start}-{end}/{found.size}"))
     try:
-        fd = os.open(found.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(found.path, OPEN_FLAGS)
     except PermissionError:
         return await reply.send(403, keep=keep)
     except OSError:

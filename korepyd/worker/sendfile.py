@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import trio
+from trio.lowlevel import checkpoint, wait_writable
 
 from korepyd.worker.stream import PlainStream
 
@@ -35,7 +36,7 @@ async def _sendfile(sock, fd: int, offset: int, count: int) -> None:
         try:
             sent = os.sendfile(sock.fileno(), fd, offset, min(count, CHUNK))
         except BlockingIOError:
-            await trio.lowlevel.wait_writable(sock)
+            await wait_writable(sock)
             continue
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise trio.BrokenResourceError(str(exc)) from exc
@@ -43,4 +44,4 @@ async def _sendfile(sock, fd: int, offset: int, count: int) -> None:
             raise trio.BrokenResourceError("the file got shorter while it was sent")
         offset += sent
         count -= sent
-        await trio.lowlevel.checkpoint()  # let other connections run between chunks
+        await checkpoint()  # let other connections run between chunks

@@ -2,7 +2,7 @@
 
 import pytest
 
-from korepyd.http.conditional import UNSATISFIABLE, byte_range, etag, not_modified
+from korepyd.http.conditional import UNSATISFIABLE, byte_range, etag, not_modified, request_fields
 
 TAG = etag(100, 1_700_000_000_000_000_000)
 LM = "Tue, 14 Nov 2023 22:13:20 GMT"
@@ -29,3 +29,10 @@ def test_byte_range(header, expected):
 def test_stale_if_range_sends_the_whole_file():
     assert byte_range("bytes=0-9", '"stale"', TAG, LM, 100) is None
     assert byte_range("bytes=0-9", TAG, TAG, LM, 100) == (0, 9)
+
+
+def test_request_fields_are_the_last_values_of_their_names():
+    headers = [("host", "h"), ("range", "bytes=0-1"), ("if-none-match", '"a"'), ("range", "bytes=2-3"),
+               ("x-range", "no"), ("if-range", TAG)]
+    assert request_fields(headers) == ['"a"', None, "bytes=2-3", TAG]
+    assert request_fields([]) == [None, None, None, None]
