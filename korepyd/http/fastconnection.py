@@ -9,8 +9,8 @@ request body framing, ported to a few plain methods, and gives the
 request head to the cheapest reader that reads it as h11 does:
 
 - the plainest heads (a common method, a target and header values of
-  visible ASCII, CRLF line ends: _SIMPLE_HEAD) are read by a regular
-  expression, h11's grammar narrowed;
+  visible ASCII, CRLF line ends) are matched by one regular expression,
+  h11's grammar narrowed (_SIMPLE_HEAD), and split with bytes methods;
 - a head llhttp accepts is taken only if it is also in the part of the
   grammar where llhttp and h11 read the same thing: a request line of
   exactly `METHOD SP target SP HTTP/d.d CRLF`, a target of visible ASCII,
