@@ -62,7 +62,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def _has_control(text: str) -> bool:
-    return _CONTROL.search(text) is not None
+    # isprintable() is False for every control character (and for more): only then is the search needed
+    return not text.isprintable() and _CONTROL.search(text) is not None
 
 
 class Validators:
