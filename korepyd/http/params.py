@@ -34,7 +34,7 @@ def parse_pairs(text: str, limit: int = MAX_PAIRS) -> list[tuple[str, str]]:
         name, eq, value = piece.partition("=")
         if not eq or not name:
             continue
-        value = value.split("=", 1)[0]
+        value = value.partition("=")[0]
         name, value = _unquote(name), _unquote(value)
         if _has_control(name) or _has_control(value):
             continue
@@ -82,6 +82,9 @@ class Validators:
     def check(self, name: str, value, request) -> bool:
         """Does validator `name` accept `value`? (Synchronous only: it runs
         inside req.populate_*(); an `async def` validator is refused.)"""
+        kind, check = self._checks[name]
+        if kind == "regex":  # call()'s first case, inline: this runs for every parameter
+            return isinstance(value, str) and check.search(value) is not None
         result = self.call(name, value, request)
         if result is True or result is False:
             return result
@@ -101,14 +104,15 @@ class Validators:
 
 
 def filter_params(pairs: list[tuple[str, str]], rules: tuple[model.Param, ...], method: str, from_qs: bool,
-                  accept: Callable[[str, str], bool]) -> list[tuple[str, str]]:
+                  check: Callable[[str, str, object], bool], request) -> list[tuple[str, str]]:
     """The pairs the route's rules allow: for each pair the first rule for
-    its method, source and name decides, through `accept(validator, value)`."""
+    its method, source and name decides, through `check(validator, value,
+    request)` (Validators.check)."""
     kept = []
     for name, value in pairs:
         for rule in rules:
             if rule.method == method and rule.qs == from_qs and rule.name == name:
-                if accept(rule.validator, value):
+                if check(rule.validator, value, request):
                     kept.append((name, value))
                 break
     return kept

@@ -200,11 +200,10 @@ class HttpRequest:
         return _first([(n.lower(), v) for n, v in self._cookies], name.lower())
 
     def _add_arguments(self, pairs: list[tuple[str, str]], *, from_qs: bool) -> None:
-        rules = getattr(self._route, "params", ())
-        accept = (lambda validator, value: self._check(validator, value, self)) if self._check else None
-        if accept is None:
+        if self._check is None or not pairs:
             return
-        self._arguments += params.filter_params(pairs, rules, self._method, from_qs, accept)
+        rules = getattr(self._route, "params", ())
+        self._arguments += params.filter_params(pairs, rules, self._method, from_qs, self._check, self)
 
 
 class HttpFile:
