@@ -197,7 +197,8 @@ class FastHttpConnection:
                 self._client_closed()
                 return CLOSED
             return NEED_DATA
-        head = bytes(buffer[:end[1]])
+        whole = end[1] == len(buffer)  # the usual: the buffer holds this head and nothing more
+        head = bytes(buffer) if whole else bytes(buffer[:end[1]])
         lines_end = end[0] + 1  # the head without its blank line, as HttpConnection checks it
         simple = _SIMPLE_HEAD.fullmatch(head)  # its lines all begin with a name: no obs-fold in it
         if simple is None and (head.find(b"\n ", 0, lines_end) >= 0 or head.find(b"\n\t", 0, lines_end) >= 0):
@@ -209,7 +210,10 @@ class FastHttpConnection:
             lengths = parsed[4].get(b"content-length", ())
         if len(lengths) > 1 or (lengths and b"," in lengths[0]):
             return self._reject(400, "more than one Content-Length")
-        del buffer[:end[1]]
+        if whole:
+            buffer.clear()
+        else:
+            del buffer[:end[1]]
         method, target, version, headers, special = parsed or _parse_with_h11(head, limits.header_max)
         return self._on_request(method, target, version, headers, special)
 
