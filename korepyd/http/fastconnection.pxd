@@ -3,6 +3,8 @@
 # and functions it calls on every request are called directly, as C
 # functions, not looked up by name (korepyd/compiled.py).
 
+cimport cython
+
 cdef class FastHttpConnection:
     cdef public object limits, head, _buffer, _guard, _rejected, _client, _server, _proposals
     cdef public object _request_method, _their_version, _reader, _writer, _parser, _collector
@@ -11,6 +13,7 @@ cdef class FastHttpConnection:
 
     cpdef _next_head(self)
     cpdef _parse_fast(self, head, simple)
+    @cython.locals(target=bytes)  # decoded by a direct C call
     cpdef _on_request(self, method, target, version, headers, special)
     cpdef _take_request(self, method, version, special)
     cpdef _next_body_event(self)
@@ -22,6 +25,8 @@ cdef class FastHttpConnection:
     cpdef _settle(self)
 
 cpdef _head_end(buffer)
+# a header value is bytes (from the expression or llhttp): decoded by a direct C call
+@cython.locals(value=bytes)
 cpdef _request_fields(method, target, version, fields, bint trimmed=*)
 cpdef _simple_fields(block)
 cpdef _names_in(name)
