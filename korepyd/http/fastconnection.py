@@ -85,7 +85,6 @@ _CHUNK_HEADER = re.compile(rb"(?P<size>[0-9A-Fa-f]{1,20})(;.*)?[ \t]*\r\n")
 _REASON = re.compile(rb"([ \t]|[^\x00\s])*")
 _DIGITS = re.compile(rb"[0-9]{1,20}")
 _TARGET = re.compile(rb"[\x21-\x7e]+")
-_BLANK_LINE = re.compile(rb"\n\r?\n")
 # The plainest heads, matched by one expression with no parser at all (then split by _simple_fields):
 # a method llhttp and h11 both know, a target of visible ASCII, CRLF line ends, header values of
 # visible ASCII with inner blanks. h11 reads such a head exactly so (tests/http/test_differential.py);
@@ -736,11 +735,11 @@ def _extract_lines(buffer: bytearray) -> list[bytes] | None:
         if buffer.startswith(empty):
             del buffer[:len(empty)]
             return []
-    match = _BLANK_LINE.search(buffer)
-    if match is None:
+    found = _head_end(buffer)  # the first \n\r?\n
+    if found is None:
         return None
-    block = bytes(buffer[:match.end()])
-    del buffer[:match.end()]
+    block = bytes(buffer[:found[1]])
+    del buffer[:found[1]]
     lines = [line[:-1] if line.endswith(b"\r") else line for line in block.split(b"\n")]
     return lines[:-2]
 

@@ -36,6 +36,10 @@ domain www.example.com {
         handler only_post
         methods post
     }
+    route /hooked {
+        handler hooked
+        on_headers check_headers
+    }
     filemap /static/ .
 }
 domain * {
@@ -97,6 +101,14 @@ def test_filemap_serves_get_and_head_under_its_root(router):
     assert handler(d.resolve("head", "/static/a.css")) == "filemap"
     assert d.resolve("post", "/static/a.css") == METHOD_NOT_ALLOWED
     assert d.resolve("get", "/static") == NOT_FOUND
+
+
+def test_a_match_is_plain_only_for_a_route_with_nothing_but_a_handler(router):
+    d = router.domain("www.example.com")
+    assert d.resolve("get", "/").plain
+    assert d.resolve("get", "/user/1/posts").plain
+    assert not d.resolve("get", "/hooked").plain           # a hook runs before the handler
+    assert not d.resolve("get", "/static/a.css").plain     # a filemap has no handler
 
 
 def test_no_domain():
