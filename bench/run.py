@@ -25,6 +25,7 @@ bench/results/<timestamp>.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -74,8 +75,11 @@ def main() -> int:
                 print(memcheck.report(result, name))
                 record["memory"][name] = result
         elif args.instructions:
-            record["instructions"] = {name: instructions.measure(SCENARIOS[name], args.server, site, scratch)
-                                      for name in args.scenario}
+            record["instructions"] = {}
+            for name in args.scenario:
+                with database(SCENARIOS[name], site) as skipped:
+                    record["instructions"][name] = skipped or instructions.measure(SCENARIOS[name], args.server,
+                                                                                    site, scratch)
         else:
             record["scenarios"] = {name: run_scenario(SCENARIOS[name], args, site, scratch)
                                    for name in args.scenario}
@@ -98,7 +102,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--memory", action="store_true", help="only the memory check of korepyd's worker")
     parser.add_argument("--requests", type=int, default=1_000_000, help="requests of the memory check")
     parser.add_argument("--instructions", action="store_true",
-                        help="instructions per request under valgrind instead of req/s (plain, json, route)")
+                        help="instructions per request under valgrind instead of req/s (plain, json, route; pgsql when named)")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.duration = 1, 3
@@ -134,19 +138,10 @@ def run_scenario(scenario: Scenario, args, site: Site, scratch: Path) -> dict:
     if not servers:
         print(f"\n{scenario.name}: skipped (the reference loops serve the plain scenario only)")
         return {"skipped": "no server for this scenario"}
-    cluster = None
-    if scenario.database:
-        try:
-            cluster = Cluster().start()
-        except (RuntimeError, subprocess.CalledProcessError) as exc:
-            reason = f"no PostgreSQL: {exc}"
-            print(f"\n{scenario.name}: skipped ({reason})")
-            return {"skipped": reason}
-        site.db = cluster.conninfo
     runs = []
-    try:
-        if cluster:
-            pin_cluster(cluster)
+    with database(scenario, site) as skipped:
+        if skipped:
+            return skipped
         for round_ in range(args.rounds):
             turn = servers[round_ % len(servers):] + servers[:round_ % len(servers)]
             for name in turn:
@@ -154,13 +149,33 @@ def run_scenario(scenario: Scenario, args, site: Site, scratch: Path) -> dict:
                 run["round"] = round_ + 1
                 runs.append(run)
                 print(progress(scenario, run, args.rounds), flush=True)
-    finally:
-        site.db = None
-        if cluster:
-            cluster.remove()
     medians = summarize(runs, servers)
     print(table(scenario, medians, args))
     return {"runs": runs, "median": medians}
+
+
+@contextlib.contextmanager
+def database(scenario: Scenario, site: Site):
+    """A throwaway PostgreSQL cluster in `site.db` while the scenario runs,
+    if it needs one; yields None, or the record of a skip when no
+    PostgreSQL can be started."""
+    if not scenario.database:
+        yield None
+        return
+    try:
+        cluster = Cluster().start()
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        reason = f"no PostgreSQL: {exc}"
+        print(f"\n{scenario.name}: skipped ({reason})")
+        yield {"skipped": reason}
+        return
+    site.db = cluster.conninfo
+    try:
+        pin_cluster(cluster)
+        yield None
+    finally:
+        site.db = None
+        cluster.remove()
 
 
 def pin_cluster(cluster: Cluster) -> None:

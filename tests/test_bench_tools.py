@@ -32,16 +32,17 @@ def test_memory_report_reads_its_milestones():
         import memcheck
     finally:
         sys.path.remove(str(BENCH))
-    samples = [{"requests": n, "rss_kib": kib} for n, kib in
-               ((0, 25_000), (60_000, 25_400), (120_000, 25_600), (480_000, 25_700), (530_000, 25_800),
-                (1_010_000, 25_800))]
+    samples = [{"requests": n, "rss_kib": kib, "heap_blocks": blocks} for n, kib, blocks in
+               ((0, 25_000, 90_000), (60_000, 25_400, 99_000), (120_000, 25_600, 104_000),
+                (480_000, 25_700, 108_500), (530_000, 25_800, 103_000), (1_010_000, 25_800, 105_000))]
     marks = memcheck.milestones(samples, 100_000)
     assert [m["requests"] for m in marks] == [0, 120_000, 530_000, 1_010_000]
     result = {"samples": samples, "growth_kib": 200, "second_half_growth_kib": 0}
     text = memcheck.report(result, "hello")
-    assert "after   120,000 requests     25.0 MiB" in text
-    assert "growth from the 100k sample to the end: +200 KiB (+0.23 bytes/request)" in text
-    assert "growth from the half-way sample to the end: +0 KiB (+0.00 bytes/request)" in text
+    assert "after   120,000 requests     25.0 MiB   104,000 blocks" in text
+    assert "RSS growth from the 100k sample to the end: +200 KiB (+0.23 bytes/request)" in text
+    assert "RSS growth from the half-way sample to the end: +0 KiB (+0.00 bytes/request)" in text
+    assert "live heap from the 100k sample to the end: +1,000 blocks (every sample from it on: 103,000 to 108,500)" in text
 
 
 def test_ratios_pair_each_round_with_korepyds():

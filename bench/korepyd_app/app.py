@@ -5,8 +5,10 @@ for uvicorn, hypercorn and granian.
 KOREPYD_BENCH_DB (a libpq connection string) enables /db.
 """
 
+import gc
 import json
 import os
+import sys
 
 import kore
 
@@ -18,6 +20,12 @@ if DATABASE:
 def plain(req):
     req.response_header("content-type", "text/plain")
     req.response(200, b"Hello, World!")
+
+
+def heap(req):
+    """bench/memcheck.py's probe: blocks allocated after a full collection."""
+    gc.collect()
+    req.response(200, str(sys.getallocatedblocks()).encode())
 
 
 def json_hello(req):

@@ -5,9 +5,14 @@ psycopg has no trio support, but every psycopg operation is a generator
 that yields "wait for this fd to be readable/writable"; TrioConnection
 drives those generators with trio's own readiness waits (no threads, no
 asyncio), and cancels the query on the server when the waiting task is
-cancelled, so the connection stays usable. It relies on a few private
-names of psycopg 3.3 (_connect_gen, _cancel_gen, _autocommit,
-_conninfo_attempts, waiting._ready_poll); pyproject pins psycopg to 3.3.x.
+cancelled, so the connection stays usable. A query goes to libpq as a
+cursor would send it, but without the cursor (whose bookkeeping was a
+quarter of the work of a request that makes one query): TrioConnection.run
+sends it and returns the first result; tests/pgsql/test_run.py holds it to
+the cursor's results and errors. The pool lends a connection to one query
+at a time, so run() needs no lock. It relies on a few private names of psycopg 3.3
+(_connect_gen, _cancel_gen, _autocommit, _conninfo_attempts,
+waiting._ready_poll, pgconn._encoding); pyproject pins psycopg to 3.3.x.
 
 Each worker keeps one Pool per database: at most `pgsql_conn_max`
 connections (0: no limit), and at most `pgsql_queue_limit` queries waiting
@@ -22,13 +27,16 @@ import psycopg
 import trio
 from psycopg import _conninfo_attempts, waiting
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.pq import TransactionStatus
+from psycopg.generators import execute
+from psycopg.pq import ExecStatus, Format, TransactionStatus
 
 from korepyd import log
 from korepyd.errors import PgsqlError  # noqa: F401  (raised here; apps catch it as kore.PgsqlError)
 
 R, W = waiting.WAIT_R, waiting.WAIT_W
 CANCEL_GRACE = 5.0
+BYTEA_OID = 17  # bytes parameters are bytea, in binary; str ones are text of no stated type
+_ACCEPTED = frozenset({ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK, ExecStatus.EMPTY_QUERY, ExecStatus.COPY_BOTH})
 
 
 async def _drive(gen, fileno: int | None = None):
@@ -95,6 +103,36 @@ class TrioConnection(psycopg.AsyncConnection):
             if self.pgconn.transaction_status == TransactionStatus.ACTIVE:
                 await self._cancel_and_drain(gen)
             raise
+
+    async def run(self, sql: str, args: list | None, binary: bool):
+        """Send one query and return its first result: what an
+        AsyncRawCursor's execute() sends for these arguments (libpq's
+        send_query when there are no parameters and the results are text,
+        so that one string may hold several statements; send_query_params
+        otherwise), and the errors it raises."""
+        pgconn = self.pgconn
+        encoding = pgconn._encoding
+        if args or binary:
+            args = args or ()
+            text = "utf-8" if encoding == "ascii" else encoding  # as psycopg's str dumper
+            pgconn.send_query_params(sql.encode(encoding), [_dump(arg, text) for arg in args],
+                                     param_types=[0 if isinstance(arg, str) else BYTEA_OID for arg in args],
+                                     param_formats=[Format.TEXT if isinstance(arg, str) else Format.BINARY
+                                                    for arg in args],
+                                     result_format=Format.BINARY if binary else Format.TEXT)
+        else:
+            pgconn.send_query(sql.encode(encoding))
+        results = await self.wait(execute(pgconn))
+        if not results:
+            raise psycopg.InternalError("got no result from the query")
+        for result in results:
+            if (status := result.status) not in _ACCEPTED:
+                if status == ExecStatus.FATAL_ERROR:
+                    raise psycopg.errors.error_from_result(result, encoding=encoding)
+                if status in (ExecStatus.COPY_IN, ExecStatus.COPY_OUT):
+                    raise psycopg.ProgrammingError("COPY cannot be used in a query")
+                raise psycopg.InternalError(f"unexpected result status from query: {ExecStatus(status).name}")
+        return results[0]
 
     async def _cancel_and_drain(self, gen) -> None:
         """The task was cancelled mid-query: cancel it on the server and
@@ -183,15 +221,13 @@ async def query(pool: Pool, sql: str, params=None, binary: bool = False) -> list
     except psycopg.Error as exc:
         raise PgsqlError(f"pgsql error: cannot connect: {str(exc).strip()}", exc.sqlstate) from None
     try:
-        cursor = psycopg.AsyncRawCursor(conn)
         try:
-            await cursor.execute(sql, args, binary=binary and args is not None)
+            result = await conn.run(sql, args, binary and args is not None)
         except psycopg.Error as exc:
             diag = exc.diag
             text = diag.message_primary or str(exc).strip()
             raise PgsqlError(f"pgsql error: {text}", diag.sqlstate) from None
-        result = cursor.pgresult
-        if result is None or result.nfields == 0:
+        if result.nfields == 0:
             return None
         names = [result.fname(i).decode() for i in range(result.nfields)]
         binary_columns = [result.fformat(i) == 1 for i in range(result.nfields)]
@@ -210,6 +246,14 @@ def _params(params):
             raise RuntimeError(f"pgsql: item {index} is not a string or bytes")
         out.append(item)
     return out
+
+
+def _dump(arg: str | bytes, encoding: str) -> bytes:
+    if isinstance(arg, bytes):
+        return arg
+    if "\x00" in arg:  # libpq would cut a text parameter there
+        raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    return arg.encode(encoding)
 
 
 def _value(raw: bytes | None, binary: bool):
