@@ -20,7 +20,7 @@ import trio
 from korepyd import app, kore, log, privsep
 from korepyd.errors import AppLoadError, ExitCode
 from korepyd.kore import _state
-from korepyd.worker import preload, serve
+from korepyd.worker import preload, scheduling, serve
 from korepyd.worker.boot import Boot, receive
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.tls import TlsState, make_scratch, remove_scratch
@@ -85,6 +85,8 @@ def _serve(rt: Runtime, boot: Boot, config, modules, ipc: socket.socket, pending
         log.exception("the app failed to start in this worker (workerstart or onload)")
         return ExitCode.APP_LOAD_ERROR
     gc.freeze()  # what start-up made lives on: the collector never scans it again (shorter pauses)
+    if not scheduling.first_come_first_served():
+        log.info("this trio's scheduler cannot be made first come, first served: ready tasks run in its random order")
     trio.run(serve.run, rt, boot, ipc, pending)
     try:
         app.call_onload(config, modules, kore.MODULE_UNLOAD)  # Kore: around reloads
