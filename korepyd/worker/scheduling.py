@@ -6,9 +6,9 @@ trio runs each batch of ready tasks in a direction chosen by a coin toss
 request's wait a matter of chance: with 64 busy connections, the one whose
 socket epoll reported first is served last in half the batches. A worker
 fixes the direction to the order the tasks became ready, as Kore and nginx
-serve their events in the order the kernel gives them; in `make bench`
-this lowered the p99 latency of plain text and static files by a quarter
-to a third with the same requests per second (README, "Speed").
+serve their events in the order the kernel gives them. In paired runs
+(wrk, 64 connections, plain text and a 64 KiB static file) this lowered
+the p99 latency by about a quarter at the same requests per second.
 
 It replaces trio's private coin (trio._core._run._r); should a trio release
 drop it, the worker keeps trio's random order and says so in its log.
