@@ -32,6 +32,7 @@ class FileHit(NamedTuple):  # a tuple: made for every request, it costs less tha
     mtime: float
     mtime_ns: int
     content_type: str | None
+    identity: tuple[int, int]   # (st_dev, st_ino): worker/filerefs.py reuses an open file while it holds
 
 
 _file_hit = FileHit._make  # tuple.__new__ in C: FileHit(...) runs a Python __new__
@@ -71,7 +72,8 @@ def resolve(root: str, uri: str, path: str, *, index: str, ext: str | None,
         return None  # realpath() drops a trailing slash: "file.txt/" is no file
     _, dot, suffix = real.rpartition("/")[2].rpartition(".")  # of the file's name, not a directory's
     suffix = suffix.lower() if dot else ""
-    return _file_hit((real, info.st_size, info.st_mtime, info.st_mtime_ns, types.get(suffix)))
+    return _file_hit((real, info.st_size, info.st_mtime, info.st_mtime_ns, types.get(suffix),
+                      (info.st_dev, info.st_ino)))
 
 
 def _real_beneath(root: str, rest: str) -> tuple[str, os.stat_result | None]:

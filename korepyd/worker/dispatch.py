@@ -26,6 +26,7 @@ from __future__ import annotations
 import inspect
 import os
 import tempfile
+from time import monotonic
 
 import h11
 import trio
@@ -46,7 +47,6 @@ from korepyd.worker.sendfile import send_file
 SEND_SIZE = 65536
 ACME_HTTP01 = "/.well-known/acme-challenge/"   # RFC 8555 8.3, answered on any server and name
 _FAILED = object()                             # a handler raised
-OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC   # a file a filemap serves
 
 
 async def handle(rt: Runtime, http: HttpConnection, stream, head: RequestHead, server: str, tls: bool,
@@ -300,16 +300,17 @@ async def _serve_file(rt: Runtime, reply: _Reply, item: model.Filemap, head: Req
     start, end = span or (0, found.size - 1)
     if span:
         headers.append(("content-range", f"bytes {start}-{end}/{found.size}"))
+    files = rt.filerefs
     try:
-        fd = os.open(found.path, OPEN_FLAGS)
+        ref = files.acquire(found.path, found.identity, monotonic())
     except PermissionError:
         return await reply.send(403, keep=keep)
     except OSError:
         return await reply.send(404, keep=keep)
     try:
-        return await reply.send_file(206 if span else 200, headers, fd, start, end - start + 1, keep=keep)
+        return await reply.send_file(206 if span else 200, headers, ref.fd, start, end - start + 1, keep=keep)
     finally:
-        os.close(fd)
+        files.release(ref)
 
 
 async def send_error(rt: Runtime, http: HttpConnection, stream, status: int, tls: bool) -> None:

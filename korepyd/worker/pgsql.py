@@ -130,7 +130,7 @@ class TrioConnection(psycopg.AsyncConnection):
                 if status == ExecStatus.FATAL_ERROR:
                     raise psycopg.errors.error_from_result(result, encoding=encoding)
                 if status in (ExecStatus.COPY_IN, ExecStatus.COPY_OUT):
-                    raise psycopg.ProgrammingError("COPY cannot be used in a query")
+                    raise psycopg.ProgrammingError("COPY is not supported by dbquery")
                 raise psycopg.InternalError(f"unexpected result status from query: {ExecStatus(status).name}")
         return results[0]
 

@@ -23,6 +23,7 @@ from korepyd.http.engine import connection_class
 from korepyd.http.filemap import BUILTIN_TYPES
 from korepyd.http.response import HeadPolicy, http_date
 from korepyd.http.router import Router
+from korepyd.worker.filerefs import FileRefs
 from korepyd.worker.preload import optional
 from korepyd.worker.tasks import Tasks
 
@@ -41,6 +42,7 @@ class Runtime:
     limits: Limits = field(default_factory=Limits)
     media_types: dict[str, str] = field(default_factory=dict)
     filemap_roots: dict[str, str] = field(default_factory=dict)
+    filerefs: FileRefs = field(default_factory=FileRefs)   # the filemaps' files, held open
     channel: object = None
     nursery: trio.Nursery | None = None
     accept_scope: trio.CancelScope = field(default_factory=trio.CancelScope)

@@ -13,6 +13,7 @@ import errno
 import os
 import signal
 import socket
+import time
 
 import trio
 
@@ -27,6 +28,7 @@ from korepyd.worker.runtime import Runtime
 from korepyd.worker.stream import PlainStream
 
 ACCESSLOG_FLUSH = 0.1
+FILEREF_SWEEP = 10.0
 
 # accept() errors that mean "out of resources now", not "this listener is broken".
 CAPACITY_ERRNOS = {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS}
@@ -41,6 +43,7 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
         nursery.start_soon(_messages, rt)
         nursery.start_soon(_signals, rt)
         nursery.start_soon(_flush_access_log, rt)
+        nursery.start_soon(_expire_files, rt)
         with rt.connections_scope:
             async with trio.open_nursery() as connections:
                 with rt.accept_scope:
@@ -102,6 +105,13 @@ async def _flush_access_log(rt: Runtime) -> None:
     while True:
         await trio.sleep(ACCESSLOG_FLUSH)
         await _send_access_lines(rt)
+
+
+async def _expire_files(rt: Runtime) -> None:
+    """Close the filemaps' files left unread (worker/filerefs.py), as Kore every 10 s."""
+    while True:
+        await trio.sleep(FILEREF_SWEEP)
+        rt.filerefs.expire(time.monotonic())  # dispatch's clock (trio's has an offset)
 
 
 async def _send_access_lines(rt: Runtime) -> None:

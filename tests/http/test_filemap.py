@@ -56,7 +56,8 @@ def reference(root, uri, path, *, index, ext, types):
     if not stat.S_ISREG(info.st_mode) or info.st_size == 0 or rest.endswith("/"):
         return None
     suffix = real.rsplit(".", 1)[-1].lower() if "." in os.path.basename(real) else ""
-    return FileHit(real, info.st_size, info.st_mtime, info.st_mtime_ns, types.get(suffix))
+    return FileHit(real, info.st_size, info.st_mtime, info.st_mtime_ns, types.get(suffix),
+                   (info.st_dev, info.st_ino))
 
 
 PATHS = [

@@ -345,6 +345,25 @@ def test_no_path_leaves_the_filemap(site, path):
     assert answer.split(b" ", 2)[1] in (b"400", b"404"), answer[:100]
 
 
+def test_a_served_file_that_changes_is_served_as_it_now_is(site):
+    """The worker holds served files open (worker/filerefs.py): a file
+    replaced under its name, written in place, deleted, or turned into a
+    symlink out of the filemap is served as it is now, not as it was."""
+    path = site.dir / "public" / "changing.txt"
+    path.write_text("one")
+    assert site.get("/files/changing.txt") == (200, b"one")
+    (site.dir / "public" / "changing.new").write_text("two, replaced")
+    os.rename(site.dir / "public" / "changing.new", path)
+    assert site.get("/files/changing.txt") == (200, b"two, replaced")
+    with open(path, "r+") as file:
+        file.write("THREE, in place, longer")
+    assert site.get("/files/changing.txt") == (200, b"THREE, in place, longer")
+    path.unlink()
+    assert site.get("/files/changing.txt")[0] == 404
+    os.symlink(site.dir / "secret.txt", path)
+    assert site.get("/files/changing.txt")[0] == 404
+
+
 def test_filemap_refuses_other_methods(site):
     assert site.get("/files/a.txt", method="POST", body=b"")[0] in (405, 411)
     assert site.get("/files/a.txt", method="DELETE")[0] == 405

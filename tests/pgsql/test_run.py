@@ -83,6 +83,6 @@ async def test_run_gives_what_the_cursor_gives(postgres, sql, args, binary):
     got = await _by_run(postgres.conninfo, sql, args, binary)
     if sql.startswith("COPY"):  # the one message that differs: the cursor's names its own copy()
         assert expected[0][:2] == got[0][:2] == (psycopg.ProgrammingError, None)
-        assert got[0][2] == "COPY cannot be used in a query"
+        assert got[0][2] == "COPY is not supported by dbquery"
         expected, got = expected[1], got[1]
     assert got == expected
