@@ -115,7 +115,9 @@ def accesslog(b: Builder, line: Line) -> None:
     b.paths.append(PathRef("accesslog", line.value, line, line.args[0]))
 
 
-@directive("filemap", "filemap URIROOT DIR [AUTH]", "Serve the files under DIR at URIROOT (GET and HEAD).",
+@directive("filemap", "filemap URIROOT DIR [AUTH]",
+           "Serve the files under DIR at URIROOT (GET and HEAD). As in Kore, a worker holds a served file open "
+           "while its name names the same file, and closes it after 30 s unread.",
            context="domain", era="3.0+")
 def filemap(b: Builder, line: Line) -> None:
     domain = _domain(b, "filemap")
