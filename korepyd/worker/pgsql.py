@@ -10,8 +10,8 @@ cursor would send it, but without the cursor (whose bookkeeping was a
 quarter of the work of a request that makes one query): TrioConnection.run
 sends it and returns the first result; tests/pgsql/test_run.py holds it to
 the cursor's results and errors. The pool lends a connection to one query
-at a time, so run() needs no lock. It relies on a few private names of psycopg 3.3
-(_connect_gen, _cancel_gen, _autocommit, _conninfo_attempts,
+at a time, so run() needs no lock. It relies on a few private names of
+psycopg 3.3 (_connect_gen, _cancel_gen, _autocommit, _conninfo_attempts,
 waiting._ready_poll, pgconn._encoding); pyproject pins psycopg to 3.3.x.
 
 Each worker keeps one Pool per database: at most `pgsql_conn_max`
