@@ -23,6 +23,8 @@ failed transaction is rolled back before it is reused.
 
 from __future__ import annotations
 
+from collections import deque
+
 import psycopg
 import trio
 from psycopg import _conninfo_attempts, waiting
@@ -156,8 +158,20 @@ class TrioConnection(psycopg.AsyncConnection):
         await super().close()
 
 
+class _Waiter:
+    """A query waiting for a connection: woken with one, or with None when
+    a broken connection was closed and its place may be opened again."""
+
+    __slots__ = ("event", "conn")
+
+    def __init__(self):
+        self.event, self.conn = trio.Event(), None
+
+
 class Pool:
-    """The connections of one database in one worker."""
+    """The connections of one database in one worker. A connection given
+    back goes straight to the query that has waited longest, so a query
+    arriving later cannot take it first."""
 
     def __init__(self, conninfo: str, conn_max: int, queue_limit: int):
         self.conninfo = conninfo
@@ -165,8 +179,7 @@ class Pool:
         self.queue_limit = queue_limit
         self._idle: list[TrioConnection] = []
         self._open = 0
-        self._waiting = 0
-        self._freed = trio.Condition()
+        self._waiters: deque[_Waiter] = deque()
 
     async def acquire(self) -> TrioConnection:
         while True:
@@ -179,14 +192,20 @@ class Pool:
                 except BaseException:
                     self._open -= 1
                     raise
-            if self._waiting >= self.queue_limit:
+            if len(self._waiters) >= self.queue_limit:
                 raise PgsqlError("no available connection (pgsql_queue_limit reached)")
-            self._waiting += 1
+            waiter = _Waiter()
+            self._waiters.append(waiter)
             try:
-                async with self._freed:
-                    await self._freed.wait()
-            finally:
-                self._waiting -= 1
+                await waiter.event.wait()
+            except BaseException:
+                if waiter.event.is_set():
+                    self._hand_on(waiter.conn)  # given one just as this query was cancelled: the next may have it
+                else:
+                    self._waiters.remove(waiter)
+                raise
+            if waiter.conn is not None:
+                return waiter.conn
 
     async def release(self, conn: TrioConnection) -> None:
         usable = not conn.closed and not conn.broken
@@ -197,14 +216,21 @@ class Pool:
                 except psycopg.Error:
                     usable = False
         if usable and conn.pgconn.transaction_status == TransactionStatus.IDLE:
+            self._hand_on(conn)
+            return
+        self._open -= 1
+        self._hand_on(None)
+        with trio.CancelScope(shield=True):
+            await conn.close()
+
+    def _hand_on(self, conn: TrioConnection | None) -> None:
+        """`conn` (or, with None, a free place) to the longest waiting query, else to the idle list."""
+        if self._waiters:
+            waiter = self._waiters.popleft()
+            waiter.conn = conn
+            waiter.event.set()
+        elif conn is not None:
             self._idle.append(conn)
-        else:
-            self._open -= 1
-            with trio.CancelScope(shield=True):
-                await conn.close()
-        if self._waiting:
-            async with self._freed:
-                self._freed.notify()
 
     async def close(self) -> None:
         for conn in self._idle:

@@ -3,6 +3,7 @@ format, errors, limits, cancellation and a server restart."""
 
 import pytest
 import trio
+import trio.testing
 
 from korepyd.worker.pgsql import PgsqlError, Pool, query
 
@@ -47,6 +48,51 @@ async def test_conn_max_queues_and_queue_limit_refuses(postgres):
     assert len(results) == 3 and errors == ["no available connection (pgsql_queue_limit reached)"]
     assert pool._open == 2
     assert trio.current_time() - start >= 0.55  # the third waited for a free connection
+    await pool.close()
+
+
+async def test_a_returned_connection_goes_to_the_longest_waiting_query(postgres):
+    pool = Pool(postgres.conninfo, 1, 10)
+    held, order = await pool.acquire(), []
+
+    async def waiter(name):
+        conn = await pool.acquire()
+        order.append(name)
+        await trio.sleep(0.01)
+        await pool.release(conn)
+
+    async with trio.open_nursery() as nursery:
+        for name in ("a", "b"):
+            nursery.start_soon(waiter, name)
+            await trio.testing.wait_all_tasks_blocked()
+        await pool.release(held)
+        conn = await pool.acquire()  # comes as the connection comes back: after a and b all the same
+        order.append("late")
+        await pool.release(conn)
+    assert order == ["a", "b", "late"]
+    assert pool._open == 1
+    await pool.close()
+
+
+async def test_a_waiter_cancelled_as_its_connection_came_passes_it_on(postgres):
+    pool = Pool(postgres.conninfo, 1, 10)
+    held, got, scopes = await pool.acquire(), [], {}
+
+    async def waiter(name):
+        with trio.CancelScope() as scopes[name]:
+            conn = await pool.acquire()
+            got.append(name)
+            await pool.release(conn)
+
+    with trio.fail_after(5):  # a connection lost on the way would leave b waiting for ever
+        async with trio.open_nursery() as nursery:
+            for name in ("a", "b"):
+                nursery.start_soon(waiter, name)
+                await trio.testing.wait_all_tasks_blocked()
+            scopes["a"].cancel()
+            await pool.release(held)  # handed to a, which will wake cancelled
+    assert got == ["b"]
+    assert pool._open == 1 and len(pool._idle) == 1 and not pool._waiters
     await pool.close()
 
 
