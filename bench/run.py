@@ -102,7 +102,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--memory", action="store_true", help="only the memory check of korepyd's worker")
     parser.add_argument("--requests", type=int, default=1_000_000, help="requests of the memory check")
     parser.add_argument("--instructions", action="store_true",
-                        help="instructions per request under valgrind instead of req/s (plain, json, route; pgsql when named)")
+                        help="instructions per request under valgrind instead of req/s (default: plain, json, route)")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.duration = 1, 3

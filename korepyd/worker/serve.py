@@ -58,6 +58,7 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
                         await trio.sleep_forever()
         if rt.connections_scope.cancelled_caught:
             log.warning("stop: requests still running after the grace period were cut off")
+        rt.filerefs.close()  # no response reads a file any more
         await _send_access_lines(rt)
         nursery.cancel_scope.cancel()
 
