@@ -1,28 +1,87 @@
-"""The protocol packages are sans-IO: they never import trio (DESIGN.md)."""
+"""The layers of docs/architecture.md, read off the source: what each
+package may import. Imports inside functions count as much as those at the
+top of a module (they load the same modules, only later)."""
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "korepyd"
 SANS_IO = ["config", "http", "websocket", "ipc", "tls"]
+TRIO_SIDE = {"ipc.channel"}    # ipc's one module that does I/O: the channel over the socketpair
 FORBIDDEN = {"trio", "psycopg"}
+ROLES = {"supervisor", "worker", "keymgr"}
+# What the process holding the private keys, and the parent's loop, never load:
+# the serving side (the worker, its wire protocols) and the app APIs.
+SERVING = {"worker", "http", "websocket", "kore", "app"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def imported_modules(path: Path):
+    """Every module `path` imports, absolute (`from . import x` resolved)."""
     tree = ast.parse(path.read_text())
+    here = module_name(path).split(".")
+    if path.name != "__init__.py":
+        here = here[:-1]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            yield node.module
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(here[: len(here) - node.level + 1]) if node.level else ""
+            module = ".".join(p for p in (base, node.module) if p)
+            yield module
+            yield from (f"{module}.{alias.name}" for alias in node.names)
+
+
+@functools.cache
+def sources() -> dict[str, Path]:
+    return {module_name(p): p for p in PACKAGE.rglob("*.py") if "_compiled" not in p.parts}
+
+
+@functools.cache
+def korepyd_imports(module: str) -> frozenset[str]:
+    """The korepyd modules `module` imports (a name that is not a module, as
+    `from korepyd.ipc import Message`, counts as its package)."""
+    found = set()
+    for name in imported_modules(sources()[module]):
+        while name and name not in sources():
+            name = name.rpartition(".")[0]
+        if name.startswith("korepyd") and name != module:
+            found.add(name)
+    return frozenset(found)
+
+
+def closure(module: str) -> set[str]:
+    """Every korepyd module that importing `module` can load (its packages' __init__ included)."""
+    seen, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(korepyd_imports(name))
+        parent = name.rpartition(".")[0]
+        if parent:
+            todo.append(parent)
+    return seen
+
+
+def package_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
 
 
 @pytest.mark.parametrize("package", SANS_IO)
 def test_sans_io_packages_do_not_import_trio(package):
-    files = sorted((PACKAGE / package).rglob("*.py"))
-    for path in files:
+    for path in sorted((PACKAGE / package).rglob("*.py")):
+        if module_name(path).removeprefix("korepyd.") in TRIO_SIDE:
+            continue
         bad = {m for m in imported_modules(path) if m.split(".")[0] in FORBIDDEN}
         assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"
 
@@ -30,3 +89,22 @@ def test_sans_io_packages_do_not_import_trio(package):
 def test_only_grammar_imports_lark():
     users = [p.name for p in PACKAGE.rglob("*.py") if any(m.split(".")[0] == "lark" for m in imported_modules(p))]
     assert users == ["grammar.py"]
+
+
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_roles_never_import_each_other(role):
+    for module in sorted(m for m in sources() if package_of(m) == role):
+        others = {package_of(m) for m in korepyd_imports(module)} & (ROLES - {role})
+        assert not others, f"{module} imports the {others} role"
+
+
+@pytest.mark.parametrize("role", ["supervisor", "keymgr"])
+def test_supervisor_and_keymgr_load_nothing_that_serves(role):
+    loaded = {package_of(m) for m in closure(f"korepyd.{role}")}
+    assert not loaded & SERVING, f"korepyd.{role} loads {sorted(loaded & SERVING)}"
+
+
+def test_the_closure_follows_imports_made_inside_functions():
+    """The check above could pass by missing lazy imports: keymgr's ACME
+    client is imported only when a domain has `acme yes`."""
+    assert "korepyd.acme.client" in closure("korepyd.keymgr")

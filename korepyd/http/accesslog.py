@@ -4,9 +4,7 @@
 
 Every field a client controls is escaped, so one request is always one
 line: control bytes, `"`, `\\` and non-ASCII become \\xHH (Kore writes them
-raw). The frame a worker sends the parent is `path\\0lines`, the path
-being the domain's accesslog setting: the parent writes only to files it
-opened itself.
+raw). Workers send their lines to the parent in ipc.accesslog's frames.
 """
 
 from __future__ import annotations
@@ -26,12 +24,3 @@ def line(*, addr: str, method: str, target: str, version: str, status: int, leng
     stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now))
     return (f'{escape(addr)} - {escape(cn)} [{stamp}] "{escape(method.upper())} {escape(target)} HTTP/{version}" '
             f'{status} {length} "{escape(referer or "-")}" "{escape(agent or "-")}"\n')
-
-
-def frame(path: str, lines: list[str]) -> bytes:
-    return path.encode() + b"\0" + "".join(lines).encode("ascii")
-
-
-def unframe(payload: bytes) -> tuple[str, bytes]:
-    path, _, lines = payload.partition(b"\0")
-    return path.decode("utf-8", "replace"), lines

@@ -1,7 +1,9 @@
-"""Messages between korepyd's processes: ids, sans-IO framing, relaying.
+"""Messages between korepyd's processes: ids, sans-IO framing, relaying,
+the BOOT message and the access-log frame. Layer: ipc, what the roles
+(supervisor, worker, keymgr) share besides config and log.
 
-The trio side (a channel over the socketpair) lives with the roles that
-use it; this package never does I/O.
+Everything here is sans-IO but channel.py, the trio side: a Channel over
+the socketpair between the parent and one child.
 """
 
 from korepyd.ipc.codec import Decoder, IpcError, encode

@@ -17,6 +17,7 @@ KEYMGR = 2000
 ACME = 2001
 
 WORKER_MAX = 255  # worker ids are 1..255 (the `workers` setting's range)
+STOP_GRACE = 10.0  # seconds a child's requests in flight get to finish after STOP
 
 
 class MsgId(enum.IntEnum):

@@ -23,8 +23,8 @@ import trio
 
 from korepyd import log, privsep
 from korepyd.errors import ExitCode, KorepydError
+from korepyd.ipc.boot import receive
 from korepyd.keymgr.service import KeyManager
-from korepyd.worker.boot import receive
 
 
 def main(argv: list[str] | None = None) -> int:

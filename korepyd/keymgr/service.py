@@ -15,9 +15,9 @@ import socket
 import trio
 
 from korepyd import log
-from korepyd.channel import Channel
 from korepyd.config import model
 from korepyd.ipc import KEYMGR, PARENT, WORKER_ALL, Message, MsgId
+from korepyd.ipc.channel import Channel
 from korepyd.ipc.keymaterial import Certificate, Challenge
 from korepyd.keymgr.material import MaterialError, load_files, refresh_rand_file, tls_domains
 

@@ -9,7 +9,7 @@ import os
 
 from korepyd import log
 from korepyd.config import model
-from korepyd.http.accesslog import unframe
+from korepyd.ipc.accesslog import unframe
 
 
 class AccessLogs:

@@ -5,7 +5,7 @@ src/kore.c and src/worker.c).
 
 Children are started with fork+exec (`python -m korepyd.worker`), never by
 forking inside trio. Each gets a socketpair for IPC and, by pass_fds, its
-listening sockets; its first message is BOOT (a pickled worker.boot.Boot).
+listening sockets; its first message is BOOT (a pickled ipc.boot.Boot).
 
 A reload (HUP) re-reads the configuration; if it is invalid the errors are
 logged and the running generation keeps serving. Otherwise a new
@@ -27,16 +27,16 @@ from dataclasses import dataclass, field
 import trio
 
 from korepyd import log
-from korepyd.channel import Channel
 from korepyd.config import model
 from korepyd.errors import ExitCode, KorepydError
 from korepyd.ipc import KEYMGR, PARENT, Message, MsgId, destinations
+from korepyd.ipc.boot import Boot, ListenerFd
+from korepyd.ipc.channel import Channel
+from korepyd.ipc.messages import STOP_GRACE
 from korepyd.supervisor import notify
 from korepyd.supervisor.accesslog import AccessLogs
 from korepyd.supervisor.listeners import Listener, open_listeners
 from korepyd.tls.context import OPENSSL_CNF
-from korepyd.worker.boot import Boot, ListenerFd
-from korepyd.worker.runtime import STOP_GRACE
 
 START_TIMEOUT = 30.0       # seconds a worker has to report READY
 FAILED_STARTS_MAX = 3      # consecutive failed starts before the server gives up

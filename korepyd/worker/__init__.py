@@ -19,9 +19,9 @@ import trio
 
 from korepyd import app, kore, log, privsep
 from korepyd.errors import AppLoadError, ExitCode
+from korepyd.ipc.boot import Boot, receive
 from korepyd.kore import _state
 from korepyd.worker import preload, scheduling, serve
-from korepyd.worker.boot import Boot, receive
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.tls import TlsState, make_scratch, remove_scratch
 

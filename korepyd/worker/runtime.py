@@ -23,12 +23,12 @@ from korepyd.http.engine import connection_class
 from korepyd.http.filemap import BUILTIN_TYPES
 from korepyd.http.response import HeadPolicy, http_date
 from korepyd.http.router import Router
+from korepyd.ipc.messages import STOP_GRACE
 from korepyd.worker.filerefs import FileRefs
 from korepyd.worker.preload import optional
 from korepyd.worker.tasks import Tasks
 
 _now = time.time   # read per response: the module's attribute looked up once
-STOP_GRACE = 10.0  # seconds in-flight requests get to finish on a graceful stop
 
 
 @dataclass

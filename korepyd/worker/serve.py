@@ -2,7 +2,7 @@
 
 Connections run in their own nursery, apart from the accept loops, so a
 graceful stop (a STOP message or SIGTERM) can stop accepting at once while
-requests in flight finish (within Runtime.STOP_GRACE seconds) and idle
+requests in flight finish (within ipc's STOP_GRACE seconds) and idle
 keep-alive connections are closed. `worker_max_connections` bounds the
 connections a worker holds: at the limit it stops accepting until one ends.
 """
@@ -18,11 +18,10 @@ import time
 import trio
 
 from korepyd import log
-from korepyd.channel import Channel
-from korepyd.http import accesslog
-from korepyd.ipc import KEYMGR, PARENT, IpcError, Message, MsgId
+from korepyd.ipc import KEYMGR, PARENT, IpcError, Message, MsgId, accesslog
+from korepyd.ipc.boot import Boot
+from korepyd.ipc.channel import Channel
 from korepyd.ipc.keymaterial import Certificate, Challenge
-from korepyd.worker.boot import Boot
 from korepyd.worker.conn import serve_connection
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.stream import PlainStream

@@ -3,7 +3,8 @@
 The parent pickles a Boot and sends it as the first message on the
 child's IPC socket; the child (a worker or keymgr) takes it with
 receive() and unpickles it (the parent is trusted; the parent never
-unpickles what a child sends).
+unpickles what a child sends). Layer: ipc; it reads the one message
+before trio runs, with a blocking recv.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import socket
 import sys
 from dataclasses import dataclass
 
-from korepyd.channel import read_message_blocking
 from korepyd.config.model import Config
-from korepyd.ipc import MsgId
+from korepyd.ipc.codec import Decoder
+from korepyd.ipc.messages import Message, MsgId
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,15 @@ def _ipc_fd(prog: str, argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "--ipc" and argv[1].isdigit():
         return int(argv[1])
     raise SystemExit(f"usage: python -m {prog} --ipc FD (a child of korepyd, not started by hand)")
+
+
+def read_message_blocking(sock: socket.socket) -> tuple[Message | None, bytes]:
+    """Read one message before trio runs (a child's BOOT message); return it
+    and whatever bytes came after it, for the Channel made later."""
+    decoder = Decoder()
+    while (msg := decoder.next_message()) is None:
+        data = sock.recv(65536)
+        if not data:
+            return None, b""
+        decoder.receive_data(data)
+    return msg, decoder.take_pending()

@@ -11,7 +11,8 @@ import socket
 
 import trio
 
-from korepyd.ipc import Decoder, Message, encode
+from korepyd.ipc.codec import Decoder, encode
+from korepyd.ipc.messages import Message
 
 RECEIVE_SIZE = 65536
 
@@ -45,15 +46,3 @@ class Channel:
 
     async def aclose(self) -> None:
         await self._stream.aclose()
-
-
-def read_message_blocking(sock: socket.socket) -> tuple[Message | None, bytes]:
-    """Read one message before trio runs (a child's BOOT message); return it
-    and whatever bytes came after it, for the Channel made later."""
-    decoder = Decoder()
-    while (msg := decoder.next_message()) is None:
-        data = sock.recv(RECEIVE_SIZE)
-        if not data:
-            return None, b""
-        decoder.receive_data(data)
-    return msg, decoder.take_pending()
