@@ -108,3 +108,50 @@ def test_the_closure_follows_imports_made_inside_functions():
     """The check above could pass by missing lazy imports: keymgr's ACME
     client is imported only when a domain has `acme yes`."""
     assert "korepyd.acme.client" in closure("korepyd.keymgr")
+
+
+def package_graph() -> dict[str, set[str]]:
+    """korepyd's packages (and top-level modules) and the ones each imports."""
+    graph: dict[str, set[str]] = {}
+    for module in sources():
+        here = package_of(module)
+        graph.setdefault(here, set()).update(package_of(m) for m in korepyd_imports(module) if package_of(m) != here)
+    graph.pop("", None)
+    return {name: imports - {""} for name, imports in graph.items()}
+
+
+def test_no_import_cycle_between_packages():
+    graph = package_graph()
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            name = todo.pop()
+            if name == goal:
+                return True
+            if name not in seen:
+                seen.add(name)
+                todo.extend(graph.get(name, ()))
+        return False
+
+    cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if a < b and reaches(b, a))
+    assert cycles == []
+
+
+APP_APIS = {"kore"}
+WIRE_AND_CORE = {"http", "websocket", "tls"}
+
+
+@pytest.mark.parametrize("package", sorted(WIRE_AND_CORE))
+def test_the_core_and_the_wire_protocols_import_no_app_api_and_no_role(package):
+    for module in sorted(m for m in sources() if package_of(m) == package):
+        above = {package_of(m) for m in korepyd_imports(module)} & (APP_APIS | ROLES | {"app"})
+        assert not above, f"{module} imports {above}"
+
+
+@pytest.mark.parametrize("api", sorted(APP_APIS))
+def test_app_apis_import_no_role(api):
+    for module in sorted(m for m in sources() if package_of(m) == api):
+        roles = {package_of(m) for m in korepyd_imports(module)} & ROLES
+        assert not roles, f"{module} imports the {roles} role"
+

@@ -7,26 +7,33 @@ the workers answer it) and removes it afterwards. Polling is our own, on
 trio, honouring Retry-After. A badNonce is retried with the nonce of the
 error response. Failures are AcmeError, one line fit for the log: what
 failed, the URL, the ACME problem type and detail. Nothing secret (keys,
-key authorizations) is logged or put in an error.
+key authorizations) is logged or put in an error. Requests go through
+korepyd's one HTTP client (korepyd/client.py), https only, trusting the
+CA's certificate from PEM bytes read before keymgr dropped its privileges.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime
+import encodings.idna  # noqa: F401  (ssl encodes server_hostname with it: import before any chroot)
 import json
 import logging
+import ssl
 from typing import Protocol
 
 import trio
 
 from korepyd.acme import challenge as acme_challenge
-from korepyd.acme import http, keys, protocol
+from korepyd.acme import keys, protocol
+from korepyd.client import Client, ClientError, Response
 from korepyd.errors import KorepydError
 
 log = logging.getLogger(__name__)
 
 BAD_NONCE_ATTEMPTS = 5      # tries of one POST while the CA answers badNonce
+MAX_BODY = 1 << 20          # bytes of a response from the CA
+REQUEST_TIMEOUT = 30.0      # seconds of one request to the CA
 CLEAR_TIMEOUT = 10.0        # seconds a Responder gets to clear, even when issue() was cancelled
 
 
@@ -63,12 +70,12 @@ async def issue(directory_url: str, account_key_pem: bytes, domain_key_pem: byte
     try:
         account = keys.AccountKey.from_pem(account_key_pem)
         keys.csr_der(domains, domain_key_pem)       # the domain key and names are usable, before any request
-        ssl_context = http.context(ca_pem)
+        trust = ssl_context(ca_pem)
     except ValueError as exc:
         raise AcmeError(str(exc)) from None
     session: _Session | None = None
     with trio.move_on_after(timeout):
-        async with http.HttpsClient(ssl_context, user_agent) as client:
+        async with Client(user_agent, ssl_context=trust, timeout=REQUEST_TIMEOUT, max_body=MAX_BODY) as client:
             session = _Session(client, account, poll_interval)
             return await _order(session, directory_url, domain_key_pem, domains, responder, challenge, email)
     doing = session.doing if session else "starting"
@@ -153,11 +160,22 @@ async def _authorize(s: _Session, url: str, responder: Responder, kind: str) -> 
     log.info(f"ACME: {domain}: authorization valid by {kind}")
 
 
+def ssl_context(ca_pem: bytes | None) -> ssl.SSLContext:
+    """Verify the CA's server against `ca_pem` (PEM bytes), or against the
+    system's CAs when None (which needs them readable: call before chroot)."""
+    if ca_pem is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cadata=ca_pem.decode("ascii"))
+    except (ssl.SSLError, ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"CA certificates: not usable PEM ({exc})") from None
+
+
 class _Session:
     """One account's conversation with the CA: the directory, the current
     nonce, the account URL (kid) and signed POSTs."""
 
-    def __init__(self, client: http.HttpsClient, account: keys.AccountKey, poll_interval: float):
+    def __init__(self, client: Client, account: keys.AccountKey, poll_interval: float):
         self.http = client
         self.account = account
         self.poll_interval = poll_interval
@@ -171,11 +189,13 @@ class _Session:
         return _field(self.directory, name, self.directory_url)
 
     async def _request(self, what: str, method: str, url: str, body: bytes = b"",
-                       headers: list[tuple[str, str]] | None = None) -> http.Response:
+                       headers: list[tuple[str, str]] | None = None) -> Response:
         self.doing = f"{what} {url}"
+        if not url.startswith("https://"):
+            raise AcmeError(f"ACME {what}: {method} {url}: not an https:// URL", url=url)
         try:
             return await self.http.request(method, url, body, headers)
-        except http.HttpError as exc:
+        except ClientError as exc:
             raise AcmeError(f"ACME {what}: {exc}", url=url) from None
 
     async def get_directory(self, url: str) -> None:
@@ -205,7 +225,7 @@ class _Session:
             raise AcmeError(f"ACME account {self.kid} is {account.get('status')!r}", url=self.kid)
 
     async def post(self, url: str, payload: dict | None, *, what: str, accept: str | None = None,
-                   kid: bool = True) -> http.Response:
+                   kid: bool = True) -> Response:
         """A signed POST (payload None: POST-as-GET), again with the fresh
         nonce while the CA answers badNonce, BAD_NONCE_ATTEMPTS times."""
         headers = [("Content-Type", protocol.JOSE_JSON), ("Accept", accept or "application/json")]
@@ -241,13 +261,13 @@ class _Session:
         return current
 
 
-def _http_error(what: str, url: str, response: http.Response, problem: dict | None = None) -> AcmeError:
+def _http_error(what: str, url: str, response: Response, problem: dict | None = None) -> AcmeError:
     problem = protocol.parse_problem(response.body) if problem is None else problem
     detail = protocol.describe_problem(problem) if problem else "no problem document"
     return AcmeError(f"ACME {what} {url}: HTTP {response.status}, {detail}", url=url, problem=problem)
 
 
-def _json(response: http.Response, what: str) -> dict:
+def _json(response: Response, what: str) -> dict:
     try:
         value = json.loads(response.body)
     except (ValueError, UnicodeDecodeError):
@@ -271,7 +291,7 @@ def _list(obj: dict, name: str, where: str) -> list:
     return value
 
 
-def _location(response: http.Response, what: str) -> str:
+def _location(response: Response, what: str) -> str:
     location = response.header("location")
     if not location or not location.startswith("https://"):
         raise AcmeError(f"ACME {what}: the response has no https Location")

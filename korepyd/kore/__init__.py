@@ -13,6 +13,7 @@ websockets and PostgreSQL (dbsetup, dbquery).
 
 from korepyd.kore._config import config  # noqa: F401
 from korepyd.kore._constants import *  # noqa: F401,F403
+from korepyd.kore._httpclient import httpclient  # noqa: F401
 from korepyd.kore._io import curl, proc, socket, socket_wrap  # noqa: F401
 from korepyd.kore._log import log  # noqa: F401
 from korepyd.kore._pgsql import PgsqlError, dbquery, dbsetup, register_database  # noqa: F401
@@ -31,4 +32,3 @@ from korepyd.kore._tasks import (  # noqa: F401
                                    timer,
 )
 from korepyd.kore._websocket import websocket_broadcast  # noqa: F401
-from korepyd.worker.httpclient import httpclient  # noqa: F401

@@ -7,7 +7,8 @@ import json
 import josepy as jose
 import pytest
 
-from korepyd.acme import client, http, keys, protocol
+from korepyd.acme import client, keys, protocol
+from korepyd.client import Response
 from tests.tlscerts import self_signed
 
 NOW = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
@@ -91,15 +92,15 @@ class FakeCA:
         nonce = ("replay-nonce", self._nonce())
         if method == "HEAD":
             self.heads += 1
-            return http.Response(200, (nonce,), b"")
+            return Response(200, (nonce,), b"")
         protected = json.loads(jose.b64decode(json.loads(body)["protected"]))
         self.nonces_sent.append(protected["nonce"])
         if self.rejections:
             self.rejections -= 1
             problem = {"type": "urn:ietf:params:acme:error:badNonce", "detail": "JWS has an invalid anti-replay nonce"}
-            return http.Response(400, (nonce, ("content-type", "application/problem+json")),
+            return Response(400, (nonce, ("content-type", "application/problem+json")),
                                  json.dumps(problem).encode())
-        return http.Response(200, (nonce,), b"{}")
+        return Response(200, (nonce,), b"{}")
 
 
 def session(ca: FakeCA):

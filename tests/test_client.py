@@ -1,11 +1,15 @@
-"""The HTTPS client: kept-alive connections, a connection the server
-dropped meanwhile, size cap, timeouts, trust from PEM bytes."""
+"""korepyd's one HTTP client against real h11 servers on loopback:
+kept-alive connections, a connection the server dropped meanwhile, size
+cap, timeouts, trust, plain HTTP and unix sockets."""
+
+import ssl
 
 import h11
 import pytest
 import trio
 
-from korepyd.acme import http
+from korepyd.acme.client import ssl_context
+from korepyd.client import Client, ClientError
 from korepyd.tls.context import server_context
 from tests.tlscerts import self_signed
 
@@ -16,15 +20,15 @@ class Server:
     """An h11 server on 127.0.0.1: `keep` responses per connection, then it
     hangs up without saying so; `body` is what it answers."""
 
-    def __init__(self, *, keep: int = 100, body: bytes = b"{}", delay: float = 0.0):
-        self.keep, self.body, self.delay = keep, body, delay
+    def __init__(self, *, keep: int = 100, body: bytes = b"{}", delay: float = 0.0, tls: bool = True):
+        self.keep, self.body, self.delay, self.tls = keep, body, delay, tls
         self.connections = 0
         self.requests: list[tuple[str, str, dict]] = []
         self.context = server_context(CERT, KEY)
 
     async def handle(self, tcp):
         self.connections += 1
-        stream = trio.SSLStream(tcp, self.context, server_side=True, https_compatible=True)
+        stream = trio.SSLStream(tcp, self.context, server_side=True, https_compatible=True) if self.tls else tcp
         conn = h11.Connection(h11.SERVER)
         try:
             for _ in range(self.keep):
@@ -46,7 +50,7 @@ class Server:
                     ("Content-Length", str(len(self.body))), ("Replay-Nonce", "abc")])))
                 await stream.send_all(conn.send(h11.Data(data=self.body)) + conn.send(h11.EndOfMessage()))
                 conn.start_next_cycle()
-        except (trio.BrokenResourceError, h11.ProtocolError):
+        except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError):
             pass
         finally:
             await trio.aclose_forcefully(stream)
@@ -58,11 +62,15 @@ async def serve(nursery, server: Server) -> str:
     return f"https://localhost:{listeners[0].socket.getsockname()[1]}"
 
 
+def trusting(ca_pem: bytes = CERT, **kw) -> Client:
+    return Client("t", ssl_context=ssl.create_default_context(cadata=ca_pem.decode()), **kw)
+
+
 async def test_keep_alive_and_headers():
     server = Server()
     async with trio.open_nursery() as nursery:
         base = await serve(nursery, server)
-        async with http.HttpsClient(http.context(CERT), "korepyd-test/1") as client:
+        async with Client("korepyd-test/1", ssl_context=ssl_context(CERT)) as client:
             first = await client.request("POST", base + "/a?x=1", b'{"k": 1}', [("Content-Type", "application/json")])
             second = await client.request("HEAD", base + "/nonce")
         nursery.cancel_scope.cancel()
@@ -79,20 +87,19 @@ async def test_a_dropped_kept_alive_connection_is_replaced():
     server = Server(keep=1)
     async with trio.open_nursery() as nursery:
         base = await serve(nursery, server)
-        async with http.HttpsClient(http.context(CERT), "t") as client:
+        async with trusting() as client:
             for _ in range(3):
                 assert (await client.request("GET", base + "/")).status == 200
         nursery.cancel_scope.cancel()
     assert server.connections == 3
 
 
-async def test_response_size_is_capped(monkeypatch):
-    monkeypatch.setattr(http, "MAX_BODY", 1000)
+async def test_response_size_is_capped():
     server = Server(body=b"x" * 5000)
     async with trio.open_nursery() as nursery:
         base = await serve(nursery, server)
-        async with http.HttpsClient(http.context(CERT), "t") as client:
-            with pytest.raises(http.HttpError, match="larger than 1000 bytes"):
+        async with trusting(max_body=1000, what_max_body="curl_recv_max") as client:
+            with pytest.raises(ClientError, match=r"larger than 1000 bytes \(curl_recv_max\)"):
                 await client.request("GET", base + "/big")
         nursery.cancel_scope.cancel()
 
@@ -101,8 +108,8 @@ async def test_slow_server_times_out():
     server = Server(delay=5)
     async with trio.open_nursery() as nursery:
         base = await serve(nursery, server)
-        async with http.HttpsClient(http.context(CERT), "t", timeout=0.2) as client:
-            with pytest.raises(http.HttpError, match=r"GET https://localhost:\d+/: no response in 0.2 s"):
+        async with trusting(timeout=0.2) as client:
+            with pytest.raises(ClientError, match=r"GET https://localhost:\d+/: no response in 0.2 s"):
                 await client.request("GET", base + "/")
         nursery.cancel_scope.cancel()
 
@@ -112,12 +119,33 @@ async def test_untrusted_server_and_bad_urls():
     other_ca, _ = self_signed("localhost")
     async with trio.open_nursery() as nursery:
         base = await serve(nursery, server)
-        async with http.HttpsClient(http.context(other_ca), "t") as client:
-            with pytest.raises(http.HttpError, match="TLS with localhost port .* failed: .*certificate verify failed"):
+        async with trusting(other_ca) as client:
+            with pytest.raises(ClientError, match="TLS with localhost port .* failed: .*certificate verify failed"):
                 await client.request("GET", base + "/")
-            with pytest.raises(http.HttpError, match="not an https:// URL"):
-                await client.request("GET", "http://localhost/")
+            with pytest.raises(ClientError, match="ftp://localhost/: not an http:// or https:// URL"):
+                await client.request("GET", "ftp://localhost/")
         nursery.cancel_scope.cancel()
     assert server.requests == []
     with pytest.raises(ValueError, match="CA certificates"):
-        http.context(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+        ssl_context(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+
+
+async def test_plain_http_and_unix_sockets(tmp_path):
+    server = Server(tls=False, body=b"plain")
+    path = str(tmp_path / "s.sock")
+    async with trio.open_nursery() as nursery:
+        base = (await serve(nursery, server)).replace("https://", "http://")
+        unix = trio.socket.socket(trio.socket.AF_UNIX)
+        await unix.bind(path)
+        unix.listen()
+        nursery.start_soon(trio.serve_listeners, server.handle, [trio.SocketListener(unix)])
+        async with Client("t") as client:
+            assert (await client.request("GET", base + "/")).body == b"plain"
+            response = await client.request("GET", "http://example.test/u", unix=path)
+            assert (response.status, response.body) == (200, b"plain")
+            assert (await client.request("GET", "http://example.test/u", unix=path)).status == 200
+            with pytest.raises(ClientError, match=r"GET http://x/: cannot connect to unix socket /nowhere"):
+                await client.request("GET", "http://x/", unix="/nowhere")
+        nursery.cancel_scope.cancel()
+    assert server.connections == 2    # one per origin, kept alive
+    assert [(m, t, h["host"]) for m, t, h in server.requests][1:] == [("GET", "/u", "example.test")] * 2
