@@ -4,6 +4,8 @@ top of a module (they load the same modules, only later)."""
 
 import ast
 import functools
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,12 @@ def test_app_apis_import_no_role(api):
         roles = {package_of(m) for m in korepyd_imports(module)} & ROLES
         assert not roles, f"{module} imports the {roles} role"
 
+
+def test_every_module_imports_on_its_own():
+    """No module needs another imported first (import order held
+    `korepyd.config.blocks` together once): each in a fresh interpreter."""
+    modules = sorted(m for m in sources() if not m.endswith("__main__"))
+    running = {m: subprocess.Popen([sys.executable, "-c", f"import {m}"], cwd=PACKAGE.parent,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for m in modules}
+    failed = {m: p.communicate()[1].decode().strip().splitlines()[-1:] for m, p in running.items()}
+    assert {m: err for m, err in failed.items() if running[m].returncode} == {}

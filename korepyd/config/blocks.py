@@ -15,9 +15,12 @@ from dataclasses import replace
 
 from korepyd.config import model
 from korepyd.config.build import Block, Builder, Problem
-from korepyd.config.directives import directive
 from korepyd.config.regex import RegexProblem, compile_posix
+from korepyd.config.registry import Directives
 from korepyd.config.syntax import Line
+
+DIRECTIVES = Directives()
+directive = DIRECTIVES.declare
 
 PRIVSEP_ROLES = ("worker", "keymgr", "acme")
 PARAM_METHODS = ("get", "post", "put", "delete", "head", "patch")

@@ -10,41 +10,18 @@ The union of Kore's three syntax eras is accepted: 3.x (`static`,
 `dynamic`, `params`, global `bind` and `root`), 4.0-4.1 (`server` blocks,
 one-line `route`) and 4.2+ (`route {}` and `privsep {}` blocks). The
 global settings are declared here; directives with a behaviour of their own
-are registered by blocks.py and statements.py with the @directive decorator.
+are declared in blocks.py, domain.py and statements.py (registry.py's
+Directives) and joined here into TABLE; they never import this module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from korepyd.config import model, values
+from korepyd.config import blocks, domain, model, statements, values
 from korepyd.config.build import Builder, PathRef, Problem
+from korepyd.config.registry import Directive
 from korepyd.config.syntax import Line
 
-Apply = Callable[[Builder, Line], None]
-
-
-@dataclass(frozen=True)
-class Directive:
-    """One keyword of kore.conf.
-
-    `context` is the kind of block that must be open for the keyword to
-    apply ("" means anywhere); `era` is the Kore versions that have it;
-    `setting` is True for global scalar settings, whose default is the
-    Config field of the same name.
-    """
-
-    name: str
-    syntax: str
-    context: str
-    doc: str
-    era: str
-    apply: Apply
-    setting: bool = False
-
-
-TABLE: dict[str, Directive] = {}
+_SETTINGS: list[Directive] = []
 
 # Keywords Kore renamed long ago; an old file gets a pointer to the new name.
 RENAMED = {
@@ -54,16 +31,6 @@ RENAMED = {
     "require_client_cert": "client_verify",
     "bind_ssl": "bind",
 }
-
-
-def directive(name: str, syntax: str, doc: str, *, context: str = "", era: str = "all"):
-    """Register the decorated function as the handler of keyword `name`."""
-
-    def register(apply: Apply) -> Apply:
-        TABLE[name] = Directive(name, syntax, context, doc, era, apply)
-        return apply
-
-    return register
 
 
 def setting(name: str, parse: values.Parser, doc: str, *, era: str = "all", once: str | None = None,
@@ -86,7 +53,7 @@ def setting(name: str, parse: values.Parser, doc: str, *, era: str = "all", once
             b.paths.append(PathRef(name, line.value, line, line.args[0]))
 
     syntax = f"{name} {arg or parse.__doc__ or 'VALUE'}"
-    TABLE[name] = Directive(name, syntax, "", doc, era, apply, setting=True)
+    _SETTINGS.append(Directive(name, syntax, "", doc, era, apply, setting=True))
 
 
 _n = values.integer
@@ -171,5 +138,13 @@ setting("curl_timeout", _n(0, 65535, "bad kore_curl_timeout value: '{value}'"),
 setting("curl_recv_max", _n(0, model.U64_MAX, "bad curl_recv_max value '{value}'"),
         "Largest HTTP client response body, in bytes.", era="3.3+")
 
-# Importing these modules registers the remaining directives.
-from korepyd.config import blocks, domain, statements  # noqa: E402,F401  (registration)
+
+def _table(*directives: Directive) -> dict[str, Directive]:
+    table = {}
+    for d in directives:
+        assert d.name not in table, f"directive {d.name} is declared twice"
+        table[d.name] = d
+    return table
+
+
+TABLE: dict[str, Directive] = _table(*_SETTINGS, *blocks.DIRECTIVES, *statements.DIRECTIVES, *domain.DIRECTIVES)

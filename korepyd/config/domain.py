@@ -15,10 +15,13 @@ from dataclasses import replace
 from korepyd.config import model
 from korepyd.config.blocks import add_route, find_route, parse_param_method
 from korepyd.config.build import Block, Builder, PathRef, Problem, suggest
-from korepyd.config.directives import directive
 from korepyd.config.regex import RegexProblem, compile_posix
+from korepyd.config.registry import Directives
 from korepyd.config.statements import callback
 from korepyd.config.syntax import Line, Word
+
+DIRECTIVES = Directives()
+directive = DIRECTIVES.declare
 
 
 def _domain(b: Builder, keyword: str, message: str | None = None) -> Block:

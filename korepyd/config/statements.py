@@ -14,9 +14,12 @@ from dataclasses import replace
 
 from korepyd.config import model
 from korepyd.config.build import Builder, Problem, suggest
-from korepyd.config.directives import directive
 from korepyd.config.regex import RegexProblem, compile_posix
+from korepyd.config.registry import Directives
 from korepyd.config.syntax import Line
+
+DIRECTIVES = Directives()
+directive = DIRECTIVES.declare
 
 SUN_PATH_MAX = 107  # sizeof(sockaddr_un.sun_path) - 1 on Linux
 
