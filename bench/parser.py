@@ -1,5 +1,6 @@
 """Micro-benchmark: requests per second through the sans-IO HTTP core alone,
-HttpConnection (h11) against FastHttpConnection (llhttp), in one process.
+korepyd's engine (korepyd.http1.HttpConnection) against the oracle it is
+tested against (tests/http1/h11_oracle.py: h11 itself), in one process.
 
     .venv/bin/python bench/parser.py [--seconds 1.0] [--rounds 5] [--batch 16] [--json out.json]
 
@@ -25,13 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from korepyd.http.connection import NEED_DATA, EndOfRequest, HttpConnection, Limits, RequestHead  # noqa: E402
-from korepyd.http.response import HeadPolicy, head_headers, reason  # noqa: E402
-
-try:
-    from korepyd.http.fastconnection import FastHttpConnection  # noqa: E402
-except ImportError:  # httptools absent: h11 alone
-    FastHttpConnection = None
+from korepyd.http1.connection import HttpConnection  # noqa: E402
+from korepyd.http1.events import NEED_DATA, EndOfRequest, RequestHead  # noqa: E402
+from korepyd.http1.response import HeadPolicy, head_headers, reason  # noqa: E402
+from korepyd.http1.rules import Limits  # noqa: E402
+from tests.http1.h11_oracle import H11Connection  # noqa: E402
 
 REQUEST = (
     b"GET /static/index.html?lang=en HTTP/1.1\r\n"
@@ -104,23 +103,22 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16, help="requests per read when pipelined")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    classes = {"h11": HttpConnection, "llhttp": FastHttpConnection}
+    classes = {"h11": H11Connection, "korepyd": HttpConnection}
     rows = {
         "single": lambda cls: single(cls, args.seconds),
         f"pipelined x{args.batch}": lambda cls: pipelined(cls, args.seconds, args.batch),
         "new conn": lambda cls: new_connection(cls, args.seconds),
     }
     results: dict[str, dict[str, float]] = {}
-    print(f"{'':16}{'h11 req/s':>12}{'llhttp req/s':>14}{'ratio':>8}")
+    print(f"{'':16}{'h11 req/s':>12}{'korepyd req/s':>15}{'ratio':>8}")
     for row, run in rows.items():
-        rates: dict[str, list[float]] = {name: [] for name, cls in classes.items() if cls}
+        rates: dict[str, list[float]] = {name: [] for name in classes}
         for _ in range(args.rounds):  # the classes take turns, so that a slower spell of the machine hits both
             for name in rates:
                 rates[name].append(run(classes[name]))
         results[row] = {name: max(values) for name, values in rates.items()}
-        h11_rate, fast_rate = results[row]["h11"], results[row].get("llhttp")
-        fast = f"{fast_rate:14,.0f}{fast_rate / h11_rate:7.1f}x" if fast_rate else f"{'(absent)':>14}"
-        print(f"{row:16}{h11_rate:12,.0f}{fast}")
+        h11_rate, rate = results[row]["h11"], results[row]["korepyd"]
+        print(f"{row:16}{h11_rate:12,.0f}{rate:15,.0f}{rate / h11_rate:7.1f}x")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

@@ -29,13 +29,14 @@ from pathlib import Path
 
 # Every request passes through these; nothing else is worth compiling.
 HOT_PATH = (
-    "korepyd.http.conditional",
-    "korepyd.http.connection",
-    "korepyd.http.fastconnection",
-    "korepyd.http.filemap",
-    "korepyd.http.params",
-    "korepyd.http.response",
-    "korepyd.http.router",
+    "korepyd.core.conditional",
+    "korepyd.core.filemap",
+    "korepyd.core.params",
+    "korepyd.core.response",
+    "korepyd.core.router",
+    "korepyd.http1.connection",
+    "korepyd.http1.events",
+    "korepyd.http1.response",
     "korepyd.kore._request",
     "korepyd.worker.conn",
     "korepyd.worker.dispatch",
@@ -54,7 +55,7 @@ def disabled() -> bool:
 
 
 def source_of(name: str) -> Path:
-    """korepyd.http.connection -> <package>/http/connection.py"""
+    """korepyd.http1.connection -> <package>/http1/connection.py"""
     return PACKAGE.joinpath(*name.split(".")[1:]).with_suffix(".py")
 
 

@@ -83,20 +83,20 @@ def test_an_edited_source_runs_as_python_not_as_its_stale_extension(tree):
     router = tree / "korepyd/http/router.py"
     router.write_text(router.read_text() + "\nEDITED = True\n")
     found = run_which(tree, KOREPYD_NO_EXTENSIONS="")
-    assert found["files"]["korepyd.http.router"] == str(router)
-    others = {name: file for name, file in found["files"].items() if name != "korepyd.http.router"}
+    assert found["files"]["korepyd.core.router"] == str(router)
+    others = {name: file for name, file in found["files"].items() if name != "korepyd.core.router"}
     assert all(Path(file).parent == tree / "korepyd/_compiled" for file in others.values()), others
     assert found["summary"] == ("request path compiled in part: "
-                                "korepyd.http.router stale (source changed since the build)")
+                                "korepyd.core.router stale (source changed since the build)")
 
 
 def test_an_edited_declaration_file_counts_as_an_edited_source(tree):
     declarations = tree / "korepyd/http/fastconnection.pxd"
     declarations.write_text(declarations.read_text() + "# edited\n")
     found = run_which(tree, KOREPYD_NO_EXTENSIONS="")
-    assert found["files"]["korepyd.http.fastconnection"] == str(tree / "korepyd/http/fastconnection.py")
+    assert found["files"]["korepyd.http1.connection"] == str(tree / "korepyd/http/fastconnection.py")
     assert found["summary"] == ("request path compiled in part: "
-                                "korepyd.http.fastconnection stale (source changed since the build)")
+                                "korepyd.http1.connection stale (source changed since the build)")
 
 
 def test_no_manifest_no_extensions(tree):

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "korepyd"
-SANS_IO = ["config", "http", "websocket", "ipc", "tls"]
+SANS_IO = ["config", "core", "http1", "websocket", "ipc", "tls"]
 TRIO_SIDE = {"ipc.channel"}    # ipc's one module that does I/O: the channel over the socketpair
 FORBIDDEN = {"trio", "psycopg"}
 ROLES = {"supervisor", "worker", "keymgr"}
 # What the process holding the private keys, and the parent's loop, never load:
 # the serving side (the worker, its wire protocols) and the app APIs.
-SERVING = {"worker", "http", "websocket", "kore", "app"}
+SERVING = {"worker", "core", "http1", "websocket", "kore", "app"}
 
 
 def module_name(path: Path) -> str:
@@ -141,14 +141,20 @@ def test_no_import_cycle_between_packages():
 
 
 APP_APIS = {"kore"}
-WIRE_AND_CORE = {"http", "websocket", "tls"}
+WIRE = {"http1", "websocket", "tls"}
 
 
-@pytest.mark.parametrize("package", sorted(WIRE_AND_CORE))
+@pytest.mark.parametrize("package", sorted(WIRE | {"core"}))
 def test_the_core_and_the_wire_protocols_import_no_app_api_and_no_role(package):
     for module in sorted(m for m in sources() if package_of(m) == package):
         above = {package_of(m) for m in korepyd_imports(module)} & (APP_APIS | ROLES | {"app"})
         assert not above, f"{module} imports {above}"
+
+
+@pytest.mark.parametrize("package", sorted(WIRE))
+def test_the_wire_protocols_import_no_core(package):
+    for module in sorted(m for m in sources() if package_of(m) == package):
+        assert "core" not in {package_of(m) for m in korepyd_imports(module)}, f"{module} imports the core"
 
 
 @pytest.mark.parametrize("api", sorted(APP_APIS))

@@ -15,7 +15,7 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from korepyd.http import multipart, params
+from korepyd.core import multipart, params
 from korepyd.kore import _constants as C
 
 METHOD_BITS = {"get": C.HTTP_METHOD_GET, "post": C.HTTP_METHOD_POST, "put": C.HTTP_METHOD_PUT,

@@ -1,4 +1,4 @@
-"""One task per connection: the trio side of korepyd.http.connection.
+"""One task per connection: the trio side of korepyd.http1.connection.
 
 It reads from the stream into the sans-IO HttpConnection, hands each
 request to the dispatcher, and owns Kore's timeouts:
@@ -17,7 +17,8 @@ from __future__ import annotations
 import trio
 
 from korepyd import log
-from korepyd.http.connection import NEED_DATA, BodyData, EndOfRequest, HttpConnection, Reject, RequestHead
+from korepyd.http1.connection import HttpConnection
+from korepyd.http1.events import NEED_DATA, BodyData, EndOfRequest, Reject, RequestHead
 from korepyd.kore._connection import connection as kore_connection
 from korepyd.worker import dispatch
 from korepyd.worker.runtime import Runtime
@@ -40,7 +41,7 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
                            sni: str | None = None) -> None:
     """Serve the requests of one connection; `sni` is the server name a
     TLS client asked for."""
-    http = rt.http_class(rt.limits)
+    http = HttpConnection(rt.limits)
     client = kore_connection(stream, sni)
     first = True
     nowait = stream.receive_nowait if isinstance(stream, PlainStream) else None

@@ -33,10 +33,13 @@ import trio
 
 from korepyd import log
 from korepyd.config import model
-from korepyd.http import auth, conditional, filemap
-from korepyd.http.connection import HttpConnection, RequestHead, wants_keep_alive
-from korepyd.http.response import head_headers, last_modified, pretty_error, reason
-from korepyd.http.router import NOT_FOUND, Match, Refusal, strip_port
+from korepyd.core import auth, conditional, filemap
+from korepyd.core.response import last_modified, pretty_error
+from korepyd.core.router import NOT_FOUND, Match, Refusal, strip_port
+from korepyd.http1.connection import HttpConnection
+from korepyd.http1.events import RequestHead
+from korepyd.http1.response import head_headers, reason
+from korepyd.http1.rules import wants_keep_alive
 from korepyd.kore._constants import RESULT_ERROR, RESULT_OK
 from korepyd.kore._request import HttpRequest
 from korepyd.websocket import upgrade

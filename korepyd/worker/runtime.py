@@ -17,12 +17,12 @@ import trio
 
 from korepyd import app
 from korepyd.config import model
-from korepyd.http import accesslog, params
-from korepyd.http.connection import Limits
-from korepyd.http.engine import connection_class
-from korepyd.http.filemap import BUILTIN_TYPES
-from korepyd.http.response import HeadPolicy, http_date
-from korepyd.http.router import Router
+from korepyd.core import accesslog, params
+from korepyd.core.filemap import BUILTIN_TYPES
+from korepyd.core.response import http_date
+from korepyd.core.router import Router
+from korepyd.http1.response import HeadPolicy
+from korepyd.http1.rules import Limits
 from korepyd.ipc.messages import STOP_GRACE
 from korepyd.worker.filerefs import FileRefs
 from korepyd.worker.preload import optional
@@ -58,7 +58,6 @@ class Runtime:
     websockets: set = field(default_factory=set)       # kore.connection objects of live websockets
     pgsql_pools: dict = field(default_factory=dict)    # database name -> worker.pgsql.Pool
     tls: object = None                                 # a worker.tls.TlsState when a server uses TLS
-    http_class: type = field(default_factory=connection_class)   # korepyd.http.engine
     _resolved: dict = field(default_factory=dict)      # resolve()'s cache
     # read per request, taken from the config once: keep-alive at all, http_request_limit, the params check
     keepalive: bool = False

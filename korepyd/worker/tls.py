@@ -30,7 +30,7 @@ import trio
 
 from korepyd import log
 from korepyd.config import model
-from korepyd.http.router import Router
+from korepyd.core.router import Router
 from korepyd.ipc.keymaterial import HTTP_01, Certificate, Challenge
 from korepyd.tls import clienthello
 from korepyd.tls.context import ACME_TLS_ALPN, Profile, challenge_context, server_context

@@ -68,4 +68,4 @@ def test_keymgr_serves_material_and_loads_no_serving_module(tmp_path):
     modules = json.loads(out.decode().splitlines()[-1])
     assert "korepyd.keymgr.acme" in modules and "korepyd.acme.client" in modules  # it did start ACME
     packages = {m.split(".")[1] for m in modules if m.startswith("korepyd.")}
-    assert not packages & {"worker", "http", "websocket", "kore", "app"}, sorted(packages)
+    assert not packages & {"worker", "core", "http1", "websocket", "kore", "app"}, sorted(packages)

@@ -1,7 +1,7 @@
 """Which context a ClientHello gets (worker.tls.TlsState.choose), in memory."""
 
 from korepyd.config import loads
-from korepyd.http.router import Router
+from korepyd.core.router import Router
 from korepyd.ipc.keymaterial import Certificate, Challenge
 from korepyd.tls.clienthello import Hello
 from korepyd.worker.tls import TlsState

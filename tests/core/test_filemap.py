@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from korepyd.http import filemap
-from korepyd.http.filemap import FileHit, FileRedirect, resolve
+from korepyd.core import filemap
+from korepyd.core.filemap import FileHit, FileRedirect, resolve
 
 TYPES = dict(filemap.BUILTIN_TYPES)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from korepyd.http.conditional import UNSATISFIABLE, byte_range, etag, not_modified, request_fields
+from korepyd.core.conditional import UNSATISFIABLE, byte_range, etag, not_modified, request_fields
 
 TAG = etag(100, 1_700_000_000_000_000_000)
 LM = "Tue, 14 Nov 2023 22:13:20 GMT"

@@ -2,7 +2,7 @@
 
 import re
 
-from korepyd.http.params import MAX_PAIRS, _has_control, parse_cookies, parse_pairs
+from korepyd.core.params import MAX_PAIRS, _has_control, parse_cookies, parse_pairs
 
 
 def test_pairs_are_decoded_in_order():

@@ -1,4 +1,5 @@
-"""FastHttpConnection (llhttp) against HttpConnection (h11, the reference).
+"""korepyd's HTTP/1.1 engine against the oracle, H11Connection (h11 itself,
+with korepyd's rules: tests/http1/h11_oracle.py).
 
 Both are driven the same way (the worker's way: events until NEED_DATA,
 100-continue when asked, a response after each request, then
@@ -7,7 +8,7 @@ fields (BodyData pieces as they come, not only concatenated), h11's client
 and server states after each step, the keep-alive decisions, the buffered
 bytes, and every byte they write, or the same exception type where
 writing fails. Inputs: the corpus
-in tests/http/requests/ in one piece, byte by byte and in 7-byte pieces;
+in tests/http1/requests/ in one piece, byte by byte and in 7-byte pieces;
 mutations of it; requests generated from parts; pipelined pairs; and
 responses generated from parts, all in random splits.
 
@@ -17,8 +18,6 @@ examples per property (the default is about 4,000 fixed ones in all).
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import h11
@@ -26,29 +25,20 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from korepyd.http.connection import (
-    _HEAD_END,
-    CLOSED,
-    NEED_DATA,
-    BodyData,
-    EndOfRequest,
-    HttpConnection,
-    Limits,
-    Reject,
-    RequestHead,
-    wants_keep_alive,
-)
-from korepyd.http.fastconnection import (
+from korepyd.http1.connection import (
     _SIMPLE_HEAD,
     _SIMPLE_NAME,
     _SIMPLE_VALUE,
-    FastHttpConnection,
+    HttpConnection,
     _head_end,
     _parse_with_h11,
     _request_fields,
     _simple_fields,
 )
-from korepyd.http.response import HeadPolicy, head_headers, reason
+from korepyd.http1.events import CLOSED, NEED_DATA, BodyData, EndOfRequest, Reject, RequestHead
+from korepyd.http1.response import HeadPolicy, head_headers, reason
+from korepyd.http1.rules import Limits, wants_keep_alive
+from tests.http1.h11_oracle import HEAD_END, H11Connection
 
 CORPUS = Path(__file__).parent / "requests"
 FILES = sorted(CORPUS.glob("*/*.http"))
@@ -130,7 +120,7 @@ def trace(cls, pieces, limits: Limits = LIMITS, answer=standard_answer) -> list:
 
 def states(conn) -> tuple:
     """h11's client and server states, where each class keeps them."""
-    if isinstance(conn, HttpConnection):
+    if isinstance(conn, H11Connection):
         return conn._h11.their_state, conn._h11.our_state
     return conn._client, conn._server
 
@@ -144,8 +134,8 @@ def describe(event):
 
 
 def assert_same(pieces, limits: Limits = LIMITS, answer=standard_answer):
-    reference = trace(HttpConnection, pieces, limits, answer)
-    fast = trace(FastHttpConnection, pieces, limits, answer)
+    reference = trace(H11Connection, pieces, limits, answer)
+    fast = trace(HttpConnection, pieces, limits, answer)
     assert fast == reference, f"input {b''.join(pieces)!r} in {len(pieces)} pieces"
     return reference
 
@@ -215,7 +205,7 @@ def test_every_byte_in_every_place(place):
 @given(st.lists(st.sampled_from([b"\r", b"\n", b"a", b" ", b"\r\n"]), max_size=30))
 def test_the_head_end_is_found_where_the_reference_finds_it(parts):
     data = bytearray(b"".join(parts))
-    match = _HEAD_END.search(data)
+    match = HEAD_END.search(data)
     assert _head_end(data) == ((match.start(), match.end()) if match else None)
 
 
@@ -332,7 +322,7 @@ def test_long_blanks_in_a_simple_head():
     head = b"GET / HTTP/1.1\r\nHost: h\r\nX: " + value + b"\r\n\r\n"
     assert _SIMPLE_HEAD.fullmatch(head) is not None
     assert _SIMPLE_HEAD.fullmatch(head.replace(b"b\t", b"\x01\t")) is None
-    conn = FastHttpConnection(Limits(header_max=8192, body_max=0))
+    conn = HttpConnection(Limits(header_max=8192, body_max=0))
     conn.receive_data(head)
     event = conn.next_event()
     assert dict(event.headers)["x"] == "a" + " " * 3000 + "b"
@@ -473,7 +463,7 @@ def test_responses_are_written_as_h11_writes_them():
 def test_a_reason_phrase_that_would_split_the_response_is_refused():
     """The one deliberate difference: h11 writes any reason phrase as given."""
     headers = [(b"content-length", b"0")]
-    reference, fast = HttpConnection(LIMITS), FastHttpConnection(LIMITS)
+    reference, fast = H11Connection(LIMITS), HttpConnection(LIMITS)
     assert reference.respond(200, b"OK\r\nSet-Cookie: x", headers).startswith(b"HTTP/1.1 200 OK\r\nSet-Cookie: x\r\n")
     with pytest.raises(h11.LocalProtocolError):
         fast.respond(200, b"OK\r\nSet-Cookie: x", headers)
@@ -482,7 +472,7 @@ def test_a_reason_phrase_that_would_split_the_response_is_refused():
 
 # -- the worker's other uses ---------------------------------------------------------------
 
-@pytest.mark.parametrize("cls", [HttpConnection, FastHttpConnection])
+@pytest.mark.parametrize("cls", [H11Connection, HttpConnection])
 def test_websocket_upgrade_leaves_the_client_bytes(cls):
     conn = cls(LIMITS)
     conn.receive_data(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x85frame")
@@ -494,7 +484,7 @@ def test_websocket_upgrade_leaves_the_client_bytes(cls):
 
 def test_state_machines_agree_step_by_step():
     """The internal states, compared with h11's own after each step (trace() does it too)."""
-    reference, fast = HttpConnection(LIMITS), FastHttpConnection(LIMITS)
+    reference, fast = H11Connection(LIMITS), HttpConnection(LIMITS)
     wire = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
     def same():
@@ -510,10 +500,3 @@ def test_state_machines_agree_step_by_step():
             conn.end()
         assert same() and reference.start_next_cycle() == fast.start_next_cycle() and same()
 
-
-def test_import_fails_cleanly_without_httptools():
-    code = ("import sys; sys.modules['httptools'] = None\n"
-            "try:\n    import korepyd.http.fastconnection\nexcept ImportError:\n    pass\nelse:\n    raise SystemExit(1)\n"
-            "assert 'korepyd.http.fastconnection' not in sys.modules\n"
-            "from korepyd.http.connection import HttpConnection, Limits; HttpConnection(Limits())\n")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])

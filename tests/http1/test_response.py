@@ -1,7 +1,8 @@
 """Response heads (pure): Kore's header order, keep-alive, HSTS on TLS only."""
 
-from korepyd.http import response
-from korepyd.http.response import HeadPolicy, head_headers, http_date, last_modified, pretty_error, reason
+from korepyd.core import response
+from korepyd.core.response import http_date, last_modified, pretty_error
+from korepyd.http1.response import HeadPolicy, head_headers, reason
 
 POLICY = HeadPolicy(b"korepyd (test)", keepalive=20, hsts=31536000)
 

@@ -11,7 +11,7 @@ cookie called `sessionid`).
 from __future__ import annotations
 
 from korepyd.config import model
-from korepyd.http.params import parse_cookies
+from korepyd.core.params import parse_cookies
 
 
 def credential(auth: model.Authentication, headers: list[tuple[str, str]]) -> str | None:

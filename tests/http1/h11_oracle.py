@@ -1,129 +1,24 @@
-"""The server side of one HTTP/1.1 connection, sans-IO: h11 plus the
-checks h11 leaves to its user (reference: reliability.md, section 2).
-
-Feed it bytes with receive_data(), take events from next_event(), and turn
-responses into bytes with respond(). It never does I/O and never sleeps:
-the worker drives it and owns the timeouts.
-
-What it refuses, each with one error response and the connection closed:
-
-- a request head larger than http_header_max, whether it arrives in many
-  reads or in one (h11 only limits the former): 431; a request target
-  longer than that: 414; more than MAX_HEADERS headers: 431;
-- Content-Length together with Transfer-Encoding, Transfer-Encoding in an
-  HTTP/1.0 request, two Content-Length headers, folded (obs-fold) header
-  lines, a request target that is not `/path`, `http(s)://...` or `*`
-  (OPTIONS only), a malformed chunk line (chunks.py): 400;
-- an HTTP version other than 1.0 and 1.1: 505;
-- a body larger than http_body_max, announced or sent: 413, before the body
-  is read when it is announced;
-- a body method (POST, PUT, PATCH) without Content-Length or chunked
-  Transfer-Encoding: 411, as Kore does; any body while http_body_max is 0:
-  405, as Kore does.
-
-Everything else malformed is refused by h11 itself (400).
+"""The oracle the HTTP/1.1 engine is held to: the same interface on h11
+itself, plus korepyd's rules (korepyd/http1/rules.py). Test code only:
+tests/http1/test_differential.py compares korepyd.http1.HttpConnection with
+it, and bench/parser.py measures both.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import h11
 
-from korepyd.http.chunks import ChunkError, ChunkGuard
+from korepyd.http1.chunks import ChunkError, ChunkGuard
+from korepyd.http1.events import CLOSED, NEED_DATA, BodyData, EndOfRequest, Event, Reject, RequestHead
+from korepyd.http1.rules import CONTENT_LENGTH, Limits, refusal, split_target
 
-MAX_HEADERS = 64
-BODY_METHODS = (b"POST", b"PUT", b"PATCH")
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
+HEAD_END = re.compile(rb"\r?\n\r?\n")
 _OBS_FOLD = re.compile(rb"\n[ \t]")
-_CONTENT_LENGTH = re.compile(rb"\ncontent-length[ \t]*:([^\r\n]*)", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Limits:
-    header_max: int = 4096
-    body_max: int = 1024000
-
-
-class RequestHead:
-    """A request's line and headers. A plain class, not a dataclass: it is
-    made for every request, and compiled (connection.pxd) its __init__ is C."""
-
-    __slots__ = ("method", "target", "path", "query", "http_version", "headers", "content_length", "chunked")
-
-    def __init__(self, method: str, target: str, path: str, query: str, http_version: bytes,
-                 headers: list[tuple[str, str]], content_length: int | None, chunked: bool):
-        self.method = method                # lower case: "get"
-        self.target = target
-        self.path = path
-        self.query = query
-        self.http_version = http_version    # b"1.1" or b"1.0"
-        self.headers = headers              # (name in lower case, value) in arrival order
-        self.content_length = content_length
-        self.chunked = chunked
-
-    def _fields(self) -> tuple:
-        return (self.method, self.target, self.path, self.query, self.http_version, self.headers,
-                self.content_length, self.chunked)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, RequestHead):
-            return NotImplemented
-        return self._fields() == other._fields()
-
-    __hash__ = None  # mutable, as a dataclass with eq
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in zip(RequestHead.__slots__, self._fields(), strict=True))
-        return f"RequestHead({fields})"
-
-    def header(self, name: str) -> str | None:
-        """The last value of header `name` (lower case), or None."""
-        headers = self.headers
-        at = len(headers)
-        while at:  # backwards by index: reversed() costs more than the search, for a few headers
-            at -= 1
-            if headers[at][0] == name:
-                return headers[at][1]
-        return None
-
-
-@dataclass(frozen=True)
-class BodyData:
-    data: bytes
-
-
-@dataclass(frozen=True)
-class EndOfRequest:
-    pass
-
-
-@dataclass(frozen=True)
-class Reject:
-    """Answer `status` (if a response can still be sent), then close."""
-
-    status: int
-    reason: str
-
-
-class _NeedData:
-    def __repr__(self) -> str:
-        return "NEED_DATA"
-
-
-class _Closed:
-    def __repr__(self) -> str:
-        return "CLOSED"
-
-
-NEED_DATA = _NeedData()
-CLOSED = _Closed()   # the client closed the connection between requests
-
-Event = RequestHead | BodyData | EndOfRequest | Reject | _NeedData | _Closed
-
-
-class HttpConnection:
+class H11Connection:
     def __init__(self, limits: Limits):
         self.limits = limits
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.header_max)
@@ -180,7 +75,7 @@ class HttpConnection:
         pending, _ = self._h11.trailing_data
         if not pending:
             return None
-        end = _HEAD_END.search(pending)
+        end = HEAD_END.search(pending)
         size = end.end() if end else len(pending)
         if size > self.limits.header_max:
             first_line = pending.split(b"\n", 1)[0]
@@ -191,7 +86,7 @@ class HttpConnection:
             head = pending[:end.start() + 1]
             if _OBS_FOLD.search(head):
                 return 400, "folded header line (obs-fold)"
-            lengths = _CONTENT_LENGTH.findall(head)  # h11 merges identical ones: look at the bytes
+            lengths = CONTENT_LENGTH.findall(head)  # h11 merges identical ones: look at the bytes
             if len(lengths) > 1 or any(b"," in v for v in lengths):
                 return 400, "more than one Content-Length"
         return None
@@ -286,49 +181,3 @@ class _Span:
         return self._length
 
 
-def wants_keep_alive(head: RequestHead) -> bool:
-    """HTTP/1.1 without `Connection: close` (HTTP/1.0 always closes, as in Kore)."""
-    return head.http_version == b"1.1" and "close" not in (head.header("connection") or "").lower()
-
-
-def refusal(method: bytes, target: bytes, version: bytes, header_count: int, lengths: list, encodings: list,
-            limits: Limits) -> tuple[int, str] | None:
-    """korepyd's rules for a request head h11 accepted (the module
-    docstring's list), in order: the status and reason of the first one
-    broken, or None. `lengths` and `encodings` are the values of the
-    Content-Length and Transfer-Encoding headers."""
-    if version not in (b"1.0", b"1.1"):
-        return 505, f"HTTP version {version.decode('ascii', 'replace')} not supported"
-    if header_count > MAX_HEADERS:
-        return 431, f"more than {MAX_HEADERS} headers"
-    if lengths and encodings:
-        return 400, "both Content-Length and Transfer-Encoding"
-    if encodings and version == b"1.0":
-        return 400, "Transfer-Encoding in an HTTP/1.0 request"
-    if not _valid_target(method, target):
-        return 400, "request target is not /path, an absolute URL or *"
-    length = int(lengths[0]) if lengths else None
-    if (encodings or length) and limits.body_max == 0:
-        return 405, "http_body_max is 0: no request may have a body"
-    if length is not None and length > limits.body_max:
-        return 413, "Content-Length larger than http_body_max"
-    if method in BODY_METHODS and length is None and not encodings:
-        return 411, "a body method without Content-Length"
-    return None
-
-
-def split_target(text: str) -> tuple[str, str]:
-    """The path and the query string of a request target (of an absolute
-    URL: the path in it)."""
-    path, _, query = text.partition("?")
-    if path[:1] != "/":  # (a one-character slice is a cached string: cheaper than startswith)
-        path = "/" + path.split("://", 1)[-1].partition("/")[2] if "://" in path else path
-    return path, query
-
-
-def _valid_target(method: bytes, target: bytes) -> bool:
-    if target[:1] == b"/":
-        return True
-    if target == b"*":
-        return method == b"OPTIONS"
-    return target.startswith((b"http://", b"https://"))

@@ -1,38 +1,37 @@
-"""The server side of one HTTP/1.1 connection on llhttp (httptools): the
-same interface, events and verdicts as connection.HttpConnection, three
-to four times cheaper per request (bench/parser.py). Importing it fails
-with ImportError where httptools is absent; HttpConnection then serves.
+"""The server side of one HTTP/1.1 connection, sans-IO: korepyd's one HTTP/1.1
+engine. Layer: wire (http1). Feed it bytes with receive_data(), take
+events (events.py) from next_event(), and turn responses into bytes with
+respond(); it never does I/O and never sleeps: the worker drives it and
+owns the timeouts.
 
-h11 stays the reference. This module keeps h11's state machine (client
-and server states, keep-alive, switch proposals, 100-continue) and its
-request body framing, ported to a few plain methods, and gives the
+It keeps h11's state machine (client and server states, keep-alive, switch
+proposals, 100-continue) and its request body framing, ported to a few
+plain methods, applies korepyd's rules (rules.py, chunks.py) and gives the
 request head to the cheapest reader that reads it as h11 does:
 
 - the plainest heads (a common method, a target and header values of
   visible ASCII, CRLF line ends) are matched by one regular expression,
   h11's grammar narrowed (_SIMPLE_HEAD), and split with bytes methods;
-- a head llhttp accepts is taken only if it is also in the part of the
-  grammar where llhttp and h11 read the same thing: a request line of
-  exactly `METHOD SP target SP HTTP/d.d CRLF`, a target of visible ASCII,
-  no empty line before it, at most one Transfer-Encoding and that one
-  `chunked`, Content-Length of at most 20 digits, h11's Host rule;
+- a head llhttp (httptools) accepts is taken only if it is also in the part
+  of the grammar where llhttp and h11 read the same thing: a request line
+  of exactly `METHOD SP target SP HTTP/d.d CRLF`, a target of visible
+  ASCII, no empty line before it, at most one Transfer-Encoding and that
+  one `chunked`, Content-Length of at most 20 digits, h11's Host rule;
 - any other head (llhttp refuses it, or it falls outside that part: bare
   LF line ends, methods llhttp does not know, control bytes h11 lets
-  through in values, odd spacing) is parsed by h11 itself, whose verdict
-  and result stand. A refused request costs what it always did; the
-  common one never meets h11.
+  through in values, odd spacing) is parsed by h11 itself
+  (_parse_with_h11), whose verdict and result stand. A refused request
+  costs what it always did; the common one never meets h11.
 
-What korepyd adds on top of h11 (http_header_max, obs-fold, two
-Content-Lengths, CL with TE, versions, targets, 405, 411, 413, ChunkGuard)
-is applied in HttpConnection's order, with HttpConnection's own
-expressions where they can be shared. Chunked bodies are read by a port
-of h11's ChunkedReader beside the same ChunkGuard (llhttp's chunk and
-trailer rules differ from h11's). Responses are written here, byte for
-byte as h11 writes them, with h11's header checks and its
-h11.LocalProtocolError; the one difference: a reason phrase that h11
-would write as given but that could split the response is refused.
+Chunked bodies are read by a port of h11's ChunkedReader beside the
+ChunkGuard (llhttp's chunk and trailer rules differ from h11's).
+Responses are written here, byte for byte as h11 writes them, with h11's
+header checks and its h11.LocalProtocolError; the one difference: a
+reason phrase that h11 would write as given but that could split the
+response is refused.
 
-tests/http/test_differential.py compares the two classes on the request
+tests/http1/test_differential.py holds it to the oracle, the same
+interface on h11 itself (tests/http1/h11_oracle.py), on the request
 corpus, on mutations of it and on generated requests and responses.
 """
 
@@ -44,23 +43,12 @@ from http import HTTPStatus
 import h11
 from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
 
-from korepyd.http.chunks import ChunkError, ChunkGuard
-from korepyd.http.connection import (  # the same checks, literally: one definition of each rule
-    _CONTENT_LENGTH,
-    CLOSED,
-    NEED_DATA,
-    BodyData,
-    EndOfRequest,
-    Event,
-    Limits,
-    Reject,
-    RequestHead,
-    refusal,
-    split_target,
-)
-from korepyd.http.response import FIELD_VALUE, TOKEN, ResponseHead
+from korepyd.http1.chunks import ChunkError, ChunkGuard
+from korepyd.http1.events import CLOSED, NEED_DATA, BodyData, EndOfRequest, Event, Reject, RequestHead
+from korepyd.http1.response import FIELD_VALUE, TOKEN, ResponseHead
+from korepyd.http1.rules import CONTENT_LENGTH, Limits, refusal, split_target
 
-__all__ = ["FastHttpConnection"]
+__all__ = ["HttpConnection"]
 
 # h11's states, shared so that tests can compare them with h11's own
 IDLE, SEND_RESPONSE, SEND_BODY, DONE = h11.IDLE, h11.SEND_RESPONSE, h11.SEND_BODY, h11.DONE
@@ -87,7 +75,7 @@ _DIGITS = re.compile(rb"[0-9]{1,20}")
 _TARGET = re.compile(rb"[\x21-\x7e]+")
 # The plainest heads, matched by one expression with no parser at all (then split by _simple_fields):
 # a method llhttp and h11 both know, a target of visible ASCII, CRLF line ends, header values of
-# visible ASCII with inner blanks. h11 reads such a head exactly so (tests/http/test_differential.py);
+# visible ASCII with inner blanks. h11 reads such a head exactly so (tests/http1/test_differential.py);
 # possessive repeats keep the expression linear on long runs of blanks.
 _SIMPLE_NAME = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+"
 _SIMPLE_VALUE = rb"(?:[!-~]++(?:[ \t]++[!-~]++)*+)?+"
@@ -118,8 +106,8 @@ class _Refusal(Exception):
         self.status = status
 
 
-class FastHttpConnection:
-    """HttpConnection's interface and behaviour, on llhttp."""
+class HttpConnection:
+    """One connection's HTTP/1.1, server side."""
 
     __slots__ = ("limits", "head", "_buffer", "_closed", "_guard", "_body_size", "_rejected", "_client", "_server",
                  "_keep_alive", "_proposals", "_waiting_100", "_request_method", "_their_version", "_reader",
@@ -180,7 +168,7 @@ class FastHttpConnection:
     def _next_head(self) -> Event:
         buffer, limits = self._buffer, self.limits
         end = _head_end(buffer) if buffer else None
-        if buffer:  # HttpConnection._check_head_bytes
+        if buffer:  # http_header_max, in one read or many
             size = end[1] if end else len(buffer)
             if size > limits.header_max:
                 first_line = buffer.split(b"\n", 1)[0]
@@ -198,14 +186,14 @@ class FastHttpConnection:
             return NEED_DATA
         whole = end[1] == len(buffer)  # the usual: the buffer holds this head and nothing more
         head = bytes(buffer) if whole else bytes(buffer[:end[1]])
-        lines_end = end[0] + 1  # the head without its blank line, as HttpConnection checks it
+        lines_end = end[0] + 1  # the head without its blank line
         simple = _SIMPLE_HEAD.fullmatch(head)  # its lines all begin with a name: no obs-fold in it
         if simple is None and (head.find(b"\n ", 0, lines_end) >= 0 or head.find(b"\n\t", 0, lines_end) >= 0):
             return self._reject(400, "folded header line (obs-fold)")  # _OBS_FOLD, by hand
         parsed = self._parse_fast(head, simple)
-        if parsed is None:  # the checks HttpConnection makes before h11 parses, then h11
-            lengths = _CONTENT_LENGTH.findall(head, 0, lines_end)
-        else:  # llhttp took one Content-Length of digits at most, as any line _CONTENT_LENGTH matches
+        if parsed is None:  # the checks made before h11 parses, then h11
+            lengths = CONTENT_LENGTH.findall(head, 0, lines_end)
+        else:  # llhttp took one Content-Length of digits at most, as any line CONTENT_LENGTH matches
             lengths = parsed[4].get(b"content-length", ())
         if len(lengths) > 1 or (lengths and b"," in lengths[0]):
             return self._reject(400, "more than one Content-Length")
@@ -246,7 +234,7 @@ class FastHttpConnection:
         return _request_fields(method, target, version, collector.headers)
 
     def _on_request(self, method: bytes, target: bytes, version: bytes, headers: list, special: dict) -> Event:
-        """h11 takes the Request, then HttpConnection._on_request's checks.
+        """h11 takes the Request, then korepyd's rules (rules.refusal).
         `headers` holds (lower name, value) as text; `special` the values
         of the headers named in _SPECIAL, by lower name."""
         self._take_request(method, version, special)
@@ -633,7 +621,7 @@ class _ChunkedReader:
 
 
 def _head_end(buffer: bytearray) -> tuple[int, int] | None:
-    """Where HttpConnection's _HEAD_END (`\\r?\\n\\r?\\n`) first matches: the
+    """Where `\\r?\\n\\r?\\n` first matches (the oracle's HEAD_END): the
     same blank line, found as h11 finds it (the first `\\n\\r?\\n`), by two
     searches for fixed bytes."""
     lf_cr_lf = buffer.find(b"\n\r\n")

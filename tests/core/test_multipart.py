@@ -1,6 +1,6 @@
 """multipart/form-data parsing (pure)."""
 
-from korepyd.http.multipart import Part, boundary, parse
+from korepyd.core.multipart import Part, boundary, parse
 
 BODY = (b"--XyZ\r\n"
         b'Content-Disposition: form-data; name="title"\r\n\r\n'

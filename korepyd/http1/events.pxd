@@ -1,4 +1,4 @@
-# Compiled, connection.py's RequestHead is an extension type with these
+# Compiled, events.py's RequestHead is an extension type with these
 # attributes (korepyd/compiled.py).
 
 cdef class RequestHead:

@@ -1,6 +1,6 @@
 """The sans-IO HTTP connection core, driven in memory.
 
-The corpus in tests/http/requests/ holds raw requests: every invalid one
+The corpus in tests/http1/requests/ holds raw requests: every invalid one
 must be refused with its status, whether it arrives in one piece or one
 byte at a time (h11 alone only enforces its head limit on the latter);
 every valid one must produce exactly the requests listed beside it.
@@ -12,16 +12,9 @@ from pathlib import Path
 import h11
 import pytest
 
-from korepyd.http.connection import (
-    CLOSED,
-    NEED_DATA,
-    BodyData,
-    EndOfRequest,
-    HttpConnection,
-    Limits,
-    Reject,
-    RequestHead,
-)
+from korepyd.http1.connection import HttpConnection
+from korepyd.http1.events import CLOSED, NEED_DATA, BodyData, EndOfRequest, Reject, RequestHead
+from korepyd.http1.rules import Limits
 
 CORPUS = Path(__file__).parent / "requests"
 LIMITS = Limits(header_max=4096, body_max=1024)

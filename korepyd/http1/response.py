@@ -1,5 +1,8 @@
-"""The head of a response: status line reason, Kore's own headers and the
-user's, as h11 needs them (Kore: http_response_normal() in src/http.c).
+"""The head of an HTTP/1.1 response: status line reason, Kore's own headers
+and the user's, checked and written as h11 would write them (Kore:
+http_response_normal() in src/http.c). Layer: wire (http1), sans-IO; the
+request core decides what a response holds, this module how HTTP/1.1
+writes its head.
 
 Kore writes `server`, then `connection` and `keep-alive` (or `connection:
 close`), HSTS on TLS, the user's headers in the order they were set (a
@@ -11,7 +14,6 @@ no default Content-Type.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
@@ -49,31 +51,6 @@ class HeadPolicy:
         return self._lines[(2 if keep_alive else 0) + (1 if tls else 0)]
 
 
-_DAYS = (b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun")
-_MONTHS = (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec")
-
-
-def http_date(when: float) -> bytes:
-    """An IMF-fixdate (RFC 9110 5.6.7), as Date and Last-Modified want it."""
-    t = time.gmtime(when)
-    return b"%s, %02d %s %04d %02d:%02d:%02d GMT" % (_DAYS[t.tm_wday], t.tm_mday, _MONTHS[t.tm_mon - 1], t.tm_year,
-                                                     t.tm_hour, t.tm_min, t.tm_sec)
-
-
-_LAST_MODIFIED: dict[float, str] = {}   # last_modified()'s answers: a site's files have few distinct times
-_LAST_MODIFIED_MAX = 4096
-
-
-def last_modified(mtime: float) -> str:
-    """http_date(mtime) as text, for Last-Modified: formatted once per time."""
-    text = _LAST_MODIFIED.get(mtime)
-    if text is None:
-        if len(_LAST_MODIFIED) >= _LAST_MODIFIED_MAX:
-            _LAST_MODIFIED.clear()
-        text = _LAST_MODIFIED[mtime] = http_date(mtime).decode()
-    return text
-
-
 def head_headers(policy: HeadPolicy, user: list[tuple[str, str]], *, keep_alive: bool, tls: bool,
                  length: int | None, date: bytes) -> ResponseHead:
     """Kore's response headers, plus Date (RFC 9110 asks for it; Kore sends
@@ -88,7 +65,7 @@ class ResponseHead:
     CRLF, then the blank line) when every line is known to pass h11's
     checks and none is one whose rules h11 applies on sending (Host,
     Content-Length, Transfer-Encoding, Connection, from the user):
-    FastHttpConnection then writes it as it is. Otherwise `lines` is None
+    HttpConnection then writes it as it is. Otherwise `lines` is None
     and the pairs go through every check."""
 
     __slots__ = ("_policy", "_user", "_keep_alive", "_tls", "length", "_date", "lines", "close")
@@ -123,7 +100,7 @@ _CACHE_MAX = 1024
 
 def _lines(policy: HeadPolicy, user, keep_alive: bool, tls: bool, length: int | None, date: bytes) -> bytes | None:
     """ResponseHead.lines: the order of ResponseHead.__iter__, written out,
-    with the blank line that ends a head (tests/http/test_differential.py
+    with the blank line that ends a head (tests/http1/test_differential.py
     compares the bytes of both ways)."""
     fixed = policy.lines(keep_alive, tls)
     if fixed is None:
@@ -160,9 +137,3 @@ def _user_line(header: tuple[str, str]) -> bytes | None:
         _USER_LINES.clear()
     line = _USER_LINES[header] = b"%s: %s\r\n" % (raw_name, raw_value)
     return line
-
-
-def pretty_error(status: int) -> bytes:
-    """Kore's http_pretty_error page for a status."""
-    text = f"{status} {reason(status).decode()}"
-    return f"<html>\n<head>\n\t<title>{text}</title></head>\n<body>\n\t<h1>{text}</h1>\n</body>\n</html>\n".encode()

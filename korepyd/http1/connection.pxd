@@ -1,11 +1,11 @@
-# Compiled, FastHttpConnection is an extension type: its state lives in C
+# Compiled, HttpConnection is an extension type: its state lives in C
 # fields instead of slots found by name on every access, and the methods
 # and functions it calls on every request are called directly, as C
 # functions, not looked up by name (korepyd/compiled.py).
 
 cimport cython
 
-cdef class FastHttpConnection:
+cdef class HttpConnection:
     cdef public object limits, head, _buffer, _guard, _rejected, _client, _server, _proposals
     cdef public object _request_method, _their_version, _reader, _writer, _parser, _collector
     cdef public bint _closed, _keep_alive, _waiting_100

@@ -3,7 +3,7 @@
 import pytest
 
 from korepyd import config
-from korepyd.http.router import METHOD_NOT_ALLOWED, NOT_FOUND, Match, Rewrite, Router
+from korepyd.core.router import METHOD_NOT_ALLOWED, NOT_FOUND, Match, Rewrite, Router
 
 CONF = """
 server s {
