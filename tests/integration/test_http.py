@@ -14,7 +14,7 @@ import pytest
 
 from tests.integration.daemon import Daemon, write_site
 
-CORPUS = Path(__file__).parent.parent / "http" / "requests"
+CORPUS = Path(__file__).parent.parent / "http1" / "requests"
 
 CONF = """
 python_import app.py
