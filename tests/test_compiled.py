@@ -80,7 +80,7 @@ def tree(tmp_path):
 
 
 def test_an_edited_source_runs_as_python_not_as_its_stale_extension(tree):
-    router = tree / "korepyd/http/router.py"
+    router = tree / "korepyd/core/router.py"
     router.write_text(router.read_text() + "\nEDITED = True\n")
     found = run_which(tree, KOREPYD_NO_EXTENSIONS="")
     assert found["files"]["korepyd.core.router"] == str(router)
@@ -91,10 +91,10 @@ def test_an_edited_source_runs_as_python_not_as_its_stale_extension(tree):
 
 
 def test_an_edited_declaration_file_counts_as_an_edited_source(tree):
-    declarations = tree / "korepyd/http/fastconnection.pxd"
+    declarations = tree / "korepyd/http1/connection.pxd"
     declarations.write_text(declarations.read_text() + "# edited\n")
     found = run_which(tree, KOREPYD_NO_EXTENSIONS="")
-    assert found["files"]["korepyd.http1.connection"] == str(tree / "korepyd/http/fastconnection.py")
+    assert found["files"]["korepyd.http1.connection"] == str(tree / "korepyd/http1/connection.py")
     assert found["summary"] == ("request path compiled in part: "
                                 "korepyd.http1.connection stale (source changed since the build)")
 
@@ -113,7 +113,7 @@ def test_the_switch_wins_over_a_good_build(tree):
 
 def test_the_finder_answers_only_for_the_hot_path():
     finder = compiled.CompiledFinder()
-    assert finder.find_spec("korepyd.http.engine") is None
+    assert finder.find_spec("korepyd.http1.grammar") is None
     assert finder.find_spec("json") is None
 
 

@@ -65,15 +65,15 @@ class Rewrite:
 
 
 @dataclass(frozen=True)
-class Refusal:
+class NoRoute:
     """No route answers: 404 (no path matched) or 405 (no method did)."""
 
     status: int
 
 
-Outcome = Match | Rewrite | Refusal
-NOT_FOUND = Refusal(404)
-METHOD_NOT_ALLOWED = Refusal(405)
+Outcome = Match | Rewrite | NoRoute
+NOT_FOUND = NoRoute(404)
+METHOD_NOT_ALLOWED = NoRoute(405)
 
 
 class DomainRoutes:
@@ -103,7 +103,7 @@ class DomainRoutes:
             self._seen[(method, path)] = outcome
         return outcome
 
-    def _route(self, method: str, path: str) -> Match | Refusal:
+    def _route(self, method: str, path: str) -> Match | NoRoute:
         path_matched = False
         for matcher, item in self._routes:
             captures = matcher(path)

@@ -62,8 +62,9 @@ class EndOfRequest:
 
 
 @dataclass(frozen=True)
-class Reject:
-    """Answer `status` (if a response can still be sent), then close."""
+class Refused:
+    """The engine refused the request: answer `status` (if a response can still
+    be sent), then close."""
 
     status: int
     reason: str
@@ -82,4 +83,4 @@ class _Closed:
 NEED_DATA = _NeedData()
 CLOSED = _Closed()   # the client closed the connection between requests
 
-Event = RequestHead | BodyData | EndOfRequest | Reject | _NeedData | _Closed
+Event = RequestHead | BodyData | EndOfRequest | Refused | _NeedData | _Closed

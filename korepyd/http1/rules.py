@@ -45,7 +45,7 @@ def wants_keep_alive(head: RequestHead) -> bool:
     return head.http_version == b"1.1" and "close" not in (head.header("connection") or "").lower()
 
 
-def refusal(method: bytes, target: bytes, version: bytes, header_count: int, lengths: list, encodings: list,
+def broken_rule(method: bytes, target: bytes, version: bytes, header_count: int, lengths: list, encodings: list,
             limits: Limits) -> tuple[int, str] | None:
     """korepyd's rules for a request head h11 accepted (the module
     docstring's list), in order: the status and reason of the first one

@@ -13,20 +13,20 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Refusal:
+class Refused:
     status: int
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def check(method: str, headers: list[tuple[str, str]]) -> Refusal | None:
+def check(method: str, headers: list[tuple[str, str]]) -> Refused | None:
     """None if the handshake may proceed; else what to answer."""
     found = {name: value for name, value in headers}
     if method != "get":
-        return Refusal(400)
+        return Refused(400)
     if not found.get("sec-websocket-key"):
-        return Refusal(400)
+        return Refused(400)
     if found.get("sec-websocket-version") != "13":
-        return Refusal(400, (("sec-websocket-version", "13"),))
+        return Refused(400, (("sec-websocket-version", "13"),))
     if "websocket" not in found.get("upgrade", "").lower() or "upgrade" not in found.get("connection", "").lower():
-        return Refusal(400)
+        return Refused(400)
     return None

@@ -18,7 +18,7 @@ import trio
 
 from korepyd import log
 from korepyd.http1.connection import HttpConnection
-from korepyd.http1.events import NEED_DATA, BodyData, EndOfRequest, Reject, RequestHead
+from korepyd.http1.events import NEED_DATA, BodyData, EndOfRequest, Refused, RequestHead
 from korepyd.kore._connection import connection as kore_connection
 from korepyd.worker import dispatch
 from korepyd.worker.runtime import Runtime
@@ -29,7 +29,7 @@ _WAIT = object()   # _head_at_once: no head without waiting
 STREAM_ERRORS = (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionError)
 
 
-class _Close(Exception):
+class _CloseConnection(Exception):
     """End the connection, after an error response when `status` is set."""
 
     def __init__(self, status: int | None = None, reason: str = ""):
@@ -55,7 +55,7 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
                     return
                 keep = await dispatch.handle(rt, http, stream, head, server, tls, BodyReader(rt, http, stream, head),
                                              client)
-            except _Close as close:
+            except _CloseConnection as close:
                 if close.status is not None:
                     await dispatch.send_error(rt, http, stream, close.status, tls)
                 return
@@ -107,7 +107,7 @@ async def _read_head(rt: Runtime, http: HttpConnection, stream, first: bool) -> 
         with trio.move_on_after(config.http_header_timeout) as timer:
             event = await _next_event(http, stream)
         if timer.cancelled_caught:
-            raise _Close(408, "request head not complete within http_header_timeout")
+            raise _CloseConnection(408, "request head not complete within http_header_timeout")
     return event if type(event) is RequestHead else None  # else the client closed the connection
 
 
@@ -127,7 +127,7 @@ class BodyReader:
     def finish(self) -> None:
         """Take the end of a request without a body (it came with the head)."""
         if _ready_event(self._http) is NEED_DATA:  # pragma: no cover - h11 and llhttp both end it at once
-            raise _Close()
+            raise _CloseConnection()
 
     async def chunks(self):
         if not self.pending:
@@ -141,27 +141,27 @@ class BodyReader:
                     self.pending = False
                     return
                 if not isinstance(event, BodyData):
-                    raise _Close()
+                    raise _CloseConnection()
             if timer.cancelled_caught:
-                raise _Close(408, "body not complete within http_body_timeout")
+                raise _CloseConnection(408, "body not complete within http_body_timeout")
             yield event.data
 
 
 def _ready_event(http: HttpConnection):
     """The next event if it needs no more bytes, else NEED_DATA (nothing consumed)."""
     event = http.next_event()
-    if isinstance(event, Reject):
+    if isinstance(event, Refused):
         log.info(f"request refused with {event.status}: {event.reason}")
-        raise _Close(event.status, event.reason)
+        raise _CloseConnection(event.status, event.reason)
     return event
 
 
 async def _next_event(http: HttpConnection, stream):
     while True:
         event = http.next_event()
-        if isinstance(event, Reject):
+        if isinstance(event, Refused):
             log.info(f"request refused with {event.status}: {event.reason}")
-            raise _Close(event.status, event.reason)
+            raise _CloseConnection(event.status, event.reason)
         if event is not NEED_DATA:
             return event
         if http.waiting_for_continue:

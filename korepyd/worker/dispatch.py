@@ -35,7 +35,7 @@ from korepyd import log
 from korepyd.config import model
 from korepyd.core import auth, conditional, filemap
 from korepyd.core.response import last_modified, pretty_error
-from korepyd.core.router import NOT_FOUND, Match, Refusal, strip_port
+from korepyd.core.router import NOT_FOUND, Match, NoRoute, strip_port
 from korepyd.http1.connection import HttpConnection
 from korepyd.http1.events import RequestHead
 from korepyd.http1.response import head_headers, reason
@@ -81,7 +81,7 @@ async def _answer(rt: Runtime, reply: _Reply, head: RequestHead, domain, body, t
         return await reply.send(403, keep=False)
     outcome = domain.resolve(head.method, head.path, head.query) if domain else NOT_FOUND
     if type(outcome) is not Match:
-        if isinstance(outcome, Refusal):
+        if isinstance(outcome, NoRoute):
             return await reply.send(outcome.status, keep=False)
         extra = [("location", outcome.location)] if outcome.location is not None else []  # a Rewrite
         if not body.pending:

@@ -11,8 +11,8 @@ import re
 import h11
 
 from korepyd.http1.chunks import ChunkError, ChunkGuard
-from korepyd.http1.events import CLOSED, NEED_DATA, BodyData, EndOfRequest, Event, Reject, RequestHead
-from korepyd.http1.rules import CONTENT_LENGTH, Limits, refusal, split_target
+from korepyd.http1.events import CLOSED, NEED_DATA, BodyData, EndOfRequest, Event, Refused, RequestHead
+from korepyd.http1.rules import CONTENT_LENGTH, Limits, broken_rule, split_target
 
 HEAD_END = re.compile(rb"\r?\n\r?\n")
 _OBS_FOLD = re.compile(rb"\n[ \t]")
@@ -24,7 +24,7 @@ class H11Connection:
         self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.header_max)
         self._guard: ChunkGuard | None = None
         self._body_size = 0
-        self._rejected: Reject | None = None
+        self._rejected: Refused | None = None
         self.head: RequestHead | None = None
         self.request_method: bytes | None = None   # known once the request line is read, even if refused
 
@@ -97,7 +97,7 @@ class H11Connection:
         headers = event.headers.raw_items()
         lengths = [v for n, v in headers if n.lower() == b"content-length"]
         encodings = [v for n, v in headers if n.lower() == b"transfer-encoding"]
-        problem = refusal(event.method, target, version, len(headers), lengths, encodings, self.limits)
+        problem = broken_rule(event.method, target, version, len(headers), lengths, encodings, self.limits)
         if problem:
             return self._reject(*problem)
         length = int(lengths[0]) if lengths else None
@@ -116,8 +116,8 @@ class H11Connection:
             [(n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in headers], length, chunked)
         return self.head
 
-    def _reject(self, status: int, reason: str) -> Reject:
-        self._rejected = Reject(status, reason)
+    def _reject(self, status: int, reason: str) -> Refused:
+        self._rejected = Refused(status, reason)
         return self._rejected
 
     # -- output ----------------------------------------------------------------

@@ -13,7 +13,7 @@ import h11
 import pytest
 
 from korepyd.http1.connection import HttpConnection
-from korepyd.http1.events import CLOSED, NEED_DATA, BodyData, EndOfRequest, Reject, RequestHead
+from korepyd.http1.events import CLOSED, NEED_DATA, BodyData, EndOfRequest, Refused, RequestHead
 from korepyd.http1.rules import Limits
 
 CORPUS = Path(__file__).parent / "requests"
@@ -35,7 +35,7 @@ def run(raw: bytes, step: int | None = None):
             event = conn.next_event()
             if event is NEED_DATA or event is CLOSED:
                 break
-            if isinstance(event, Reject):
+            if isinstance(event, Refused):
                 return requests, event
             if isinstance(event, RequestHead):
                 current = {"method": event.method, "path": event.path, "query": event.query, "body": b""}
@@ -114,7 +114,7 @@ def test_announced_body_over_the_limit_is_refused_before_it_arrives():
     server = HttpConnection(LIMITS)
     server.receive_data(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
     event = server.next_event()
-    assert isinstance(event, Reject) and event.status == 413
+    assert isinstance(event, Refused) and event.status == 413
 
 
 def test_body_max_zero_refuses_any_body_with_405():

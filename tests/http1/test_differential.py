@@ -25,17 +25,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from korepyd.http1.connection import (
-    _SIMPLE_HEAD,
-    _SIMPLE_NAME,
-    _SIMPLE_VALUE,
-    HttpConnection,
-    _head_end,
-    _parse_with_h11,
-    _request_fields,
-    _simple_fields,
-)
-from korepyd.http1.events import CLOSED, NEED_DATA, BodyData, EndOfRequest, Reject, RequestHead
+from korepyd.http1.connection import HttpConnection
+from korepyd.http1.events import CLOSED, NEED_DATA, BodyData, EndOfRequest, Refused, RequestHead
+from korepyd.http1.grammar import SIMPLE_HEAD, SIMPLE_NAME, SIMPLE_VALUE
+from korepyd.http1.readers import head_end, parse_with_h11, request_fields, simple_fields
 from korepyd.http1.response import HeadPolicy, head_headers, reason
 from korepyd.http1.rules import Limits, wants_keep_alive
 from tests.http1.h11_oracle import HEAD_END, H11Connection
@@ -100,7 +93,7 @@ def trace(cls, pieces, limits: Limits = LIMITS, answer=standard_answer) -> list:
                 break
             if event is CLOSED:
                 break
-            if isinstance(event, Reject):
+            if isinstance(event, Refused):
                 out.append(("can respond", conn.can_respond))
                 if conn.can_respond:
                     out += (*error_answer(conn, event.status), states(conn))
@@ -126,7 +119,7 @@ def states(conn) -> tuple:
 
 
 def describe(event):
-    if isinstance(event, Reject):
+    if isinstance(event, Refused):
         return ("reject", event.status)  # the reason text may differ
     if isinstance(event, BodyData):
         return ("body", event.data)
@@ -206,7 +199,7 @@ def test_every_byte_in_every_place(place):
 def test_the_head_end_is_found_where_the_reference_finds_it(parts):
     data = bytearray(b"".join(parts))
     match = HEAD_END.search(data)
-    assert _head_end(data) == ((match.start(), match.end()) if match else None)
+    assert head_end(data) == ((match.start(), match.end()) if match else None)
 
 
 # -- generated requests ----------------------------------------------------------------
@@ -296,32 +289,32 @@ def test_generated_requests(first, second, limits, cuts):
     assert_same(cut(first + second, cuts), limits)
 
 
-# The header lines of a head _SIMPLE_HEAD matched, read by the grammar: what _simple_fields must give.
-SIMPLE_FIELDS = re.compile(rb"(%s):[ \t]*+(%s)[ \t]*+\r\n" % (_SIMPLE_NAME, _SIMPLE_VALUE))
+# The header lines of a head SIMPLE_HEAD matched, read by the grammar: what simple_fields must give.
+SIMPLE_FIELDS = re.compile(rb"(%s):[ \t]*+(%s)[ \t]*+\r\n" % (SIMPLE_NAME, SIMPLE_VALUE))
 
 
 @fuzz(600)
 @given(data=st.one_of(request(), st.sampled_from(SEEDS)))
 def test_a_simple_head_reads_as_h11_reads_it(data):
-    """The plainest heads skip llhttp (_SIMPLE_HEAD): what they give is h11's own parse."""
-    found = _head_end(bytearray(data))
+    """The plainest heads skip llhttp (SIMPLE_HEAD): what they give is h11's own parse."""
+    found = head_end(bytearray(data))
     assume(found is not None)
     head = data[:found[1]]
-    simple = _SIMPLE_HEAD.fullmatch(head)
+    simple = SIMPLE_HEAD.fullmatch(head)
     assume(simple is not None)
     method, target, version, fields = simple.groups()
-    assert _simple_fields(fields) == SIMPLE_FIELDS.findall(fields)
-    ours = _request_fields(method, target, version, _simple_fields(fields), trimmed=True)
+    assert simple_fields(fields) == SIMPLE_FIELDS.findall(fields)
+    ours = request_fields(method, target, version, simple_fields(fields), trimmed=True)
     assume(ours is not None)  # else h11 decides: an odd Content-Length or Transfer-Encoding, no single Host
     assume(len(ours[4].get(b"content-length", ())) < 2)  # refused before: "more than one Content-Length"
-    assert ours == _parse_with_h11(head, 1 << 20)
+    assert ours == parse_with_h11(head, 1 << 20)
 
 
 def test_long_blanks_in_a_simple_head():
     value = b"a" + b" " * 3000 + b"b" + b"\t" * 3000
     head = b"GET / HTTP/1.1\r\nHost: h\r\nX: " + value + b"\r\n\r\n"
-    assert _SIMPLE_HEAD.fullmatch(head) is not None
-    assert _SIMPLE_HEAD.fullmatch(head.replace(b"b\t", b"\x01\t")) is None
+    assert SIMPLE_HEAD.fullmatch(head) is not None
+    assert SIMPLE_HEAD.fullmatch(head.replace(b"b\t", b"\x01\t")) is None
     conn = HttpConnection(Limits(header_max=8192, body_max=0))
     conn.receive_data(head)
     event = conn.next_event()
