@@ -30,8 +30,10 @@ from pathlib import Path
 # Every request passes through these; nothing else is worth compiling.
 HOT_PATH = (
     "korepyd.core.conditional",
+    "korepyd.core.dispatch",
     "korepyd.core.filemap",
     "korepyd.core.params",
+    "korepyd.core.reply",
     "korepyd.core.response",
     "korepyd.core.router",
     "korepyd.http1.connection",
@@ -41,9 +43,9 @@ HOT_PATH = (
     "korepyd.http1.rules",
     "korepyd.http1.state",
     "korepyd.http1.writers",
+    "korepyd.kore._adapter",
     "korepyd.kore._request",
     "korepyd.worker.conn",
-    "korepyd.worker.dispatch",
     "korepyd.worker.runtime",
     "korepyd.worker.sendfile",
     "korepyd.worker.stream",

@@ -17,10 +17,10 @@ from __future__ import annotations
 import trio
 
 from korepyd import log
+from korepyd.core import dispatch
 from korepyd.http1.connection import HttpConnection
 from korepyd.http1.events import NEED_DATA, BodyData, EndOfRequest, Refused, RequestHead
 from korepyd.kore._connection import connection as kore_connection
-from korepyd.worker import dispatch
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.stream import PlainStream
 

@@ -15,7 +15,7 @@ from types import ModuleType
 
 import trio
 
-from korepyd import app
+from korepyd import app, log
 from korepyd.config import model
 from korepyd.core import accesslog, params
 from korepyd.core.filemap import BUILTIN_TYPES
@@ -24,8 +24,11 @@ from korepyd.core.router import Router
 from korepyd.http1.response import HeadPolicy
 from korepyd.http1.rules import Limits
 from korepyd.ipc.messages import STOP_GRACE
+from korepyd.kore import _adapter as kore_adapter
+from korepyd.websocket import upgrade
 from korepyd.worker.filerefs import FileRefs
 from korepyd.worker.preload import optional
+from korepyd.worker.sendfile import send_file
 from korepyd.worker.tasks import Tasks
 
 _now = time.time   # read per response: the module's attribute looked up once
@@ -63,6 +66,7 @@ class Runtime:
     keepalive: bool = False
     request_limit: int = 0
     check: object = None
+    app_api: ModuleType = kore_adapter     # serves routed requests (core/dispatch.py): Kore's app API
 
     @classmethod
     def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:
@@ -86,6 +90,28 @@ class Runtime:
         if self._date[0] != now:
             self._date = (now, http_date(now))
         return self._date[1]
+
+    send_file = staticmethod(send_file)   # how the core's Reply sends a file (sendfile(2) where it can)
+
+    async def serve_websocket(self, reply, head, callbacks, response_headers) -> bool:
+        """Answer 101 and run the websocket an app accepted until it closes
+        (Kore's checks first); the connection is not kept."""
+        try:
+            ws = optional("korepyd.worker.ws")  # wsproto: imported for apps with websockets (worker/preload.py)
+        except RuntimeError as exc:
+            log.error(str(exc))
+            return await reply.send(500, keep=False)
+        refused = upgrade.check(head.method, head.headers)
+        if refused is not None:
+            return await reply.send(refused.status, list(refused.headers), keep=False)
+        session = ws.WebSocketSession(self.config.websocket_maxframe)
+        extra = [(b"server", self.head.server)] + [(n.encode("latin-1"), v.encode("latin-1"))
+                                                   for n, v in response_headers]
+        raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in head.headers]
+        await reply.stream.send_all(session.accept(b"GET", head.target.encode("latin-1"), raw, extra))
+        reply.status = 101
+        await ws.serve_websocket(self, reply.stream, session, reply.connection, callbacks, reply.http.upgraded_data())
+        return False
 
     def access(self, path: str, head, status: int, length: int, stream) -> None:
         """Queue an access-log line; serve.py sends them to the parent."""

@@ -24,7 +24,7 @@ def run(code: str, cwd: Path = ROOT) -> str:
 def test_a_worker_imports_none_of_the_heavy_optional_parts():
     out = run(f"""
         import sys
-        import korepyd.worker, korepyd.kore, korepyd.worker.dispatch
+        import korepyd.worker, korepyd.kore, korepyd.core.dispatch
         print(sorted(m for m in {HEAVY!r} if m in sys.modules))
     """)
     assert out == "[]"
@@ -101,7 +101,7 @@ DEFERRED_STATE = """
 
 def test_a_plain_worker_runs_none_of_the_deferred_modules():
     out = run(DEFERRED_STATE + """
-    import korepyd.worker, korepyd.kore, korepyd.worker.dispatch, korepyd.worker.serve
+    import korepyd.worker, korepyd.kore, korepyd.core.dispatch, korepyd.worker.serve
     import ssl, hashlib                      # a second import finds the deferred module
     print(state(), deferred.pending())
     """)

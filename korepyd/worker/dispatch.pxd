@@ -1,5 +1,0 @@
-# Compiled, _Reply is an extension type (korepyd/compiled.py).
-
-cdef class _Reply:
-    cdef public object rt, http, stream, status, length, connection
-    cdef public bint tls, head
