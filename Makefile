@@ -42,12 +42,14 @@ $(SSLYZE_STAMP):
 sslyze: $(SSLYZE_STAMP)
 
 # Compile the request path in place (korepyd/compiled.py, setup.py), unless
-# it is: again after its sources or setup.py change (until then an edited
-# module runs as pure Python). Without a C compiler it says so and korepyd
-# stays pure Python.
+# it is: again after its sources or how they are built change (until then an
+# edited module runs as pure Python), by pip as any package with extensions
+# is built. Without a C compiler it says so and korepyd stays pure Python.
 build: $(STAMP)
 	@$(BIN)/python -c 'import sys, korepyd.compiled as c; sys.exit(not c.complete())' && \
-		test korepyd/_compiled/manifest.txt -nt setup.py || $(BIN)/python setup.py -q build_ext --inplace
+		test korepyd/_compiled/manifest.txt -nt setup.py && \
+		test korepyd/_compiled/manifest.txt -nt korepyd/declarations.py || \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 
 # Serve the bundled example site on http://127.0.0.1:8888 (Ctrl-C stops it).
 run: build

@@ -2,10 +2,12 @@
 is in pyproject.toml.
 
 build_ext compiles the modules of korepyd/compiled.py's HOT_PATH with Cython,
-as they are, into korepyd/_compiled/, and writes the manifest of the sources
-it compiled (see that module for how they are loaded). The build is
-optional: without Cython or a C compiler, or with KOREPYD_NO_EXTENSIONS=1,
-it says so and korepyd installs as pure Python.
+as they are, into korepyd/_compiled/, with the declarations
+korepyd/declarations.py makes from their sources, and writes the manifest
+of the sources it compiled (see korepyd/compiled.py for how they are
+loaded). `pip install` (and `make build`, which runs it) is how it runs. The
+build is optional: without Cython or a C compiler, or with
+KOREPYD_NO_EXTENSIONS=1, it says so and korepyd installs as pure Python.
 """
 
 import importlib.util
@@ -18,19 +20,20 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).resolve().parent
 
 
-def _compiled_module():
-    """korepyd/compiled.py on its own: importing korepyd here would need its dependencies."""
-    spec = importlib.util.spec_from_file_location("_korepyd_compiled", ROOT / "korepyd" / "compiled.py")
+def _load(name: str):
+    """korepyd/NAME.py on its own: importing korepyd here would need its dependencies."""
+    spec = importlib.util.spec_from_file_location(f"_korepyd_{name}", ROOT / "korepyd" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-compiled = _compiled_module()
+compiled, declarations = _load("compiled"), _load("declarations")
 COMPILED = Path("korepyd", compiled.DIRECTORY.name)
 MANIFEST = str(COMPILED / compiled.MANIFEST)
 CYTHON_OUTPUT = "build/cython"
-BUILD = "setup.py"  # the manifest's line for this file: a change of it rebuilds everything
+DECLARATIONS = Path("build/pxd")   # the generated .pxd files, found by Cython on its include path
+BUILD = "setup.py"  # the manifest's line for how modules are built: a change of it rebuilds everything
 
 
 def hot_path():
@@ -39,20 +42,32 @@ def hot_path():
             for name in compiled.HOT_PATH]
 
 
+def _write_declarations() -> None:
+    """build/pxd/korepyd/.../NAME.pxd for each hot module that declares anything."""
+    for name in compiled.HOT_PATH:
+        text = declarations.pxd(compiled.source_of(name).read_text())
+        target = DECLARATIONS.joinpath(*name.split(".")).with_suffix(".pxd")
+        if text:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        else:
+            target.unlink(missing_ok=True)
+
+
 class build_optional_ext(build_ext):
     def finalize_options(self):
         """Turns the Python sources into C first, or drops the extensions."""
-        self.checksums = {name: compiled.checksum(*compiled.sources_of(name)) for name in compiled.HOT_PATH}
-        self.checksums[BUILD] = compiled.checksum(Path(__file__))  # how they are compiled
+        self.checksums = {name: compiled.checksum(compiled.source_of(name)) for name in compiled.HOT_PATH}
+        self.checksums[BUILD] = compiled.checksum(Path(__file__), ROOT / "korepyd" / "declarations.py")
         try:
             if compiled.disabled():
                 raise RuntimeError(f"{compiled.DISABLE} is set")
             from Cython.Build import cythonize
 
             self._forget_changed()
-
+            _write_declarations()
             self.distribution.ext_modules = cythonize(
-                hot_path(), build_dir=CYTHON_OUTPUT, quiet=True,
+                hot_path(), build_dir=CYTHON_OUTPUT, quiet=True, include_path=[str(DECLARATIONS)],
                 compiler_directives={"language_level": 3, "annotation_typing": False})
         except Exception as why:  # noqa: BLE001 - whatever it is, korepyd stays pure Python and says so
             self._pure_python(why)

@@ -3,10 +3,10 @@ modules built by Cython, and the import hook that loads them.
 
 setup.py compiles the modules in HOT_PATH, unchanged Python, into
 korepyd/_compiled/ (one file per module, named after it) and writes there a
-manifest of a checksum of each source it compiled. A module may have a .pxd
-beside it (Cython's "augmenting" declarations): it makes the module's
-classes extension types with typed attributes, and changes nothing when the
-module runs as Python; it counts as part of the source. install(), called when
+manifest of a checksum of each source it compiled. Their classes with
+__slots__ become extension types and the functions marked `# cpdef` C
+functions, by the declarations korepyd/declarations.py derives from the
+source at build time, so the source is all there is to edit. install(), called when
 korepyd is imported, puts a finder first on sys.meta_path that hands a hot
 module its extension only while the source beside it still has that checksum:
 a source edited since the build runs as Python, never as the stale
@@ -65,13 +65,6 @@ def source_of(name: str) -> Path:
     return PACKAGE.joinpath(*name.split(".")[1:]).with_suffix(".py")
 
 
-def sources_of(name: str) -> list[Path]:
-    """What a hot module is compiled from: its source, and its .pxd if it has one."""
-    source = source_of(name)
-    declarations = source.with_suffix(".pxd")
-    return [source, declarations] if declarations.exists() else [source]
-
-
 def checksum(*paths: Path) -> str:
     """Size and CRC-32 of sources: this tells an edited file from the one
     compiled (no security rests on it). Not hashlib: that starts OpenSSL,
@@ -115,7 +108,7 @@ def _verdict(name: str, manifest: dict[str, str]) -> tuple[str, Path | None]:
     if extension is None or name not in manifest:
         return "not built", None
     try:
-        current = checksum(*sources_of(name))
+        current = checksum(source_of(name))
     except OSError:
         return "source missing", None
     if current != manifest[name]:

@@ -8,12 +8,13 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 import korepyd
-from korepyd import compiled
+from korepyd import compiled, declarations
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,13 +54,12 @@ HEAP_TYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made by a class statement, no
 
 
 def declared_classes() -> list[type]:
-    """The classes the hot path's .pxd files turn into extension types."""
+    """The classes the hot path's declarations turn into extension types."""
     found = []
     for name in compiled.HOT_PATH:
-        declarations = compiled.source_of(name).with_suffix(".pxd")
-        if declarations.exists():
-            module = __import__(name, fromlist=["_"])
-            found += [getattr(module, cls) for cls in re.findall(r"^cdef class (\w+)", declarations.read_text(), re.M)]
+        text = declarations.pxd(compiled.source_of(name).read_text())
+        module = __import__(name, fromlist=["_"])
+        found += [getattr(module, cls) for cls in re.findall(r"^cdef class (\w+)", text, re.M)]
     return found
 
 
@@ -90,13 +90,74 @@ def test_an_edited_source_runs_as_python_not_as_its_stale_extension(tree):
                                 "korepyd.core.router stale (source changed since the build)")
 
 
-def test_an_edited_declaration_file_counts_as_an_edited_source(tree):
-    declarations = tree / "korepyd/http1/connection.pxd"
-    declarations.write_text(declarations.read_text() + "# edited\n")
-    found = run_which(tree, KOREPYD_NO_EXTENSIONS="")
-    assert found["files"]["korepyd.http1.connection"] == str(tree / "korepyd/http1/connection.py")
-    assert found["summary"] == ("request path compiled in part: "
-                                "korepyd.http1.connection stale (source changed since the build)")
+# Runs in both builds; prints every C field of objects made through their public
+# constructors and an engine's request cycle, with truthy values that are not bools.
+TYPED_FIELDS = """
+from korepyd.core.reply import Reply
+from korepyd.http1.connection import HttpConnection
+from korepyd.http1.response import HeadPolicy, ResponseHead
+from korepyd.http1.rules import Limits
+head = ResponseHead(HeadPolicy(b"korepyd", 5), [], "yes", [0], 12, b"date")
+reply = Reply(None, None, None, "yes", 1)
+conn = HttpConnection(Limits())
+conn.receive_data(b"POST / HTTP/1.1\\r\\nHost: a\\r\\nContent-Length: 2\\r\\nExpect: 100-continue\\r\\n\\r\\nab")
+events = [type(conn.next_event()).__name__ for _ in range(3)]
+print(repr((head._keep_alive, head._tls, head.close, reply.tls, reply.head_only, events,
+            conn._closed, conn._keep_alive, conn._waiting_100, conn._body_size)))
+"""
+
+
+def test_the_c_fields_hold_what_the_pure_path_holds(tree):
+    """A bint field stores True for "yes" where a slot stores "yes": the
+    sources give such fields only bools, and both builds agree."""
+    outputs = []
+    for disabled in ("", "1"):
+        done = subprocess.run([sys.executable, "-c", TYPED_FIELDS], cwd=tree, capture_output=True, text=True,
+                              timeout=60, env={**os.environ, "PYTHONPATH": str(tree), "KOREPYD_NO_EXTENSIONS": disabled})
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert "'RequestHead', 'BodyData', 'EndOfRequest'" in outputs[0] and "True, True, False" in outputs[0]
+
+
+GENERATOR_INPUT = '''
+class Conn(list):
+    _open: bool
+    _size: int
+    name: str
+    __slots__ = ("name", "_open", "_size", "__dict__")
+
+    def _step(self, data: bytes, final: bool = False):  # cpdef
+        value: bytes
+        return data
+
+    def step(self, data):
+        return self._step(data)
+
+
+def helper(a, b=1):  # cpdef
+    return a
+
+
+def plain(a):
+    return a
+'''
+
+
+def test_declarations_come_from_the_source():
+    assert declarations.pxd(GENERATOR_INPUT) == (
+        "cimport cython\n\n"
+        "cdef class Conn(list):\n"
+        "    cdef dict __dict__\n"
+        "    cdef public object name\n"
+        "    cdef public bint _open\n"
+        "    cdef public Py_ssize_t _size\n"
+        "    @cython.locals(value=bytes)\n"
+        "    cpdef _step(self, bytes data, bint final=*)\n"
+        "\n"
+        "cpdef helper(a, b=*)\n")
+    with pytest.raises(ValueError, match="positional parameters only"):
+        declarations.pxd("def f(*args):  # cpdef\n    pass\n")
 
 
 def test_no_manifest_no_extensions(tree):
@@ -125,19 +186,21 @@ def test_checksum_tells_an_edit(tmp_path):
     assert compiled.checksum(source) != before
     source.write_text("x = 1\n")
     assert compiled.checksum(source) == before
-    declarations = tmp_path / "m.pxd"
-    declarations.write_text("cdef class C:\n    pass\n")
-    assert compiled.checksum(source, declarations) not in (before, compiled.checksum(declarations))
 
 
-def test_setup_builds_pure_python_without_a_compiler(tmp_path):
-    """No C compiler: the build says why and succeeds; nothing is left to load."""
+def test_a_build_without_a_compiler_is_pure_python(tmp_path):
+    """No C compiler: pip's build says why and succeeds; the wheel holds no extension."""
     copy = tmp_path / "src"
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
         "__pycache__", ".venv*", "build", "_compiled", ".git", ".hypothesis", "bench", "tests"))
-    done = subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=copy,
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v",
+                           "--disable-pip-version-check", "-w", str(tmp_path / "dist"), "."], cwd=copy,
                           capture_output=True, text=True, timeout=300, env={**os.environ, "CC": "/bin/false"})
     assert done.returncode == 0, done.stderr
-    assert "korepyd: the compiled request path is not built (" in done.stderr
-    assert "korepyd runs as pure Python" in done.stderr
-    assert not (copy / "korepyd/_compiled" / compiled.MANIFEST).exists()
+    said = done.stdout + done.stderr
+    assert "korepyd: the compiled request path is not built (" in said and "korepyd runs as pure Python" in said
+    (wheel,) = (tmp_path / "dist").glob("korepyd-*.whl")
+    with zipfile.ZipFile(wheel) as files:
+        names = files.namelist()
+    assert any(name.endswith("korepyd/http1/connection.py") for name in names), names
+    assert not [name for name in names if name.endswith(".so") or "_compiled" in name], names

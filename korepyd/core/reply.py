@@ -22,8 +22,13 @@ class Reply:
     the stream. `rt` is the worker's runtime: its HeadPolicy (`head`), date(),
     config and send_file(); `head_only` is true for a HEAD request."""
 
+    tls: bool
+    head_only: bool
+    __slots__ = ("rt", "http", "stream", "tls", "head_only", "status", "length", "connection")
+
     def __init__(self, rt, http, stream, tls: bool, head_only: bool = False, connection=None):
-        self.rt, self.http, self.stream, self.tls, self.head_only = rt, http, stream, tls, head_only
+        self.rt, self.http, self.stream = rt, http, stream
+        self.tls, self.head_only = bool(tls), bool(head_only)  # C fields, compiled: the same either way
         self.status: int | None = None   # what was sent, for the access log
         self.length = 0
         self.connection = connection     # what the app API knows of the connection (sni, x509, closing)

@@ -73,6 +73,10 @@ _END_OF_REQUEST = EndOfRequest()
 class HttpConnection:
     """One connection's HTTP/1.1, server side."""
 
+    _closed: bool
+    _keep_alive: bool
+    _waiting_100: bool
+    _body_size: int
     __slots__ = ("limits", "head", "_buffer", "_closed", "_guard", "_body_size", "_rejected", "_client", "_server",
                  "_keep_alive", "_proposals", "_waiting_100", "_request_method", "_their_version", "_reader",
                  "_writer", "_heads")
@@ -128,7 +132,7 @@ class HttpConnection:
             self._client_error()
             return self._reject(exc.status, str(exc))
 
-    def _next_head(self) -> Event:
+    def _next_head(self) -> Event:  # cpdef
         buffer, limits = self._buffer, self.limits
         end = head_end(buffer) if buffer else None
         if buffer:  # http_header_max, in one read or many
@@ -167,7 +171,7 @@ class HttpConnection:
         method, target, version, headers, special = parsed or parse_with_h11(head, limits.header_max)
         return self._on_request(method, target, version, headers, special)
 
-    def _on_request(self, method: bytes, target: bytes, version: bytes, headers: list, special: dict) -> Event:
+    def _on_request(self, method: bytes, target: bytes, version: bytes, headers: list, special: dict) -> Event:  # cpdef
         """h11 takes the Request, then korepyd's rules (rules.broken_rule).
         `headers` holds (lower name, value) as text; `special` the values
         of the headers named in _SPECIAL, by lower name."""
@@ -192,7 +196,7 @@ class HttpConnection:
                                 headers, length, chunked)
         return self.head
 
-    def _take_request(self, method: bytes, version: bytes, special: dict) -> None:
+    def _take_request(self, method: bytes, version: bytes, special: dict) -> None:  # cpdef
         """h11's Connection._process_event for a Request from the client."""
         if method == b"CONNECT":
             self._proposals.add(CONNECT)
@@ -212,7 +216,7 @@ class HttpConnection:
         else:
             self._reader = int(special[b"content-length"][0]) if b"content-length" in special else 0
 
-    def _next_body_event(self) -> Event:
+    def _next_body_event(self) -> Event:  # cpdef
         buffer, reader = self._buffer, self._reader
         if type(reader) is int:  # h11's ContentLengthReader
             if reader == 0:
@@ -243,7 +247,7 @@ class HttpConnection:
             return self._reject(413, "body larger than http_body_max")
         return BodyData(data)
 
-    def _after_request(self) -> Event:
+    def _after_request(self) -> Event:  # cpdef
         """h11 between the end of a request and start_next_cycle()."""
         state = self._client
         if (state is DONE and self._buffer) or state is MIGHT_SWITCH or state is SWITCHED:
@@ -255,7 +259,7 @@ class HttpConnection:
             return CLOSED
         return NEED_DATA
 
-    def _reject(self, status: int, reason: str) -> Refused:
+    def _reject(self, status: int, reason: str) -> Refused:  # cpdef
         self._rejected = Refused(status, reason)
         return self._rejected
 
@@ -307,7 +311,7 @@ class HttpConnection:
             raise
         return writers.head(writers.status_line(status, reason), items)
 
-    def _respond_checked(self, status: int, head: ResponseHead) -> bytes | None:
+    def _respond_checked(self, status: int, head: ResponseHead) -> bytes | None:  # cpdef
         """respond() for a head whose lines need no checks and no changes:
         the state h11 would reach, and the lines; None when h11 would change
         the head (no length or no keep-alive) or switch protocols."""
@@ -414,13 +418,13 @@ class HttpConnection:
             kept += [(b"Connection", b"connection", option) for option in sorted(options)]
         return writers.Headers(kept)
 
-    def _count_body(self, length: int) -> None:
+    def _count_body(self, length: int) -> None:  # cpdef
         self._writer -= length
         if self._writer < 0:
             self._server_error()
             raise h11.LocalProtocolError("Too much data for declared Content-Length")
 
-    def _check_can_send(self) -> None:
+    def _check_can_send(self) -> None:  # cpdef
         if self._server is ERROR:
             raise h11.LocalProtocolError("Can't send data when our state is ERROR")
 
@@ -431,14 +435,14 @@ class HttpConnection:
 
     # -- h11's state machine ------------------------------------------------------
 
-    def _client_does(self, event: str) -> None:
+    def _client_does(self, event: str) -> None:  # cpdef
         """Move the client's state by `event` (state.CLIENT); Malformed if it cannot happen now."""
         try:
             self._client = CLIENT[self._client][event]
         except KeyError:
             raise Malformed(f"can't handle event type {event} when role=CLIENT and state={self._client}") from None
 
-    def _server_does(self, event) -> None:
+    def _server_does(self, event) -> None:  # cpdef
         """Move the server's state by `event` (state.SERVER); h11.LocalProtocolError if it cannot happen now."""
         try:
             self._server = SERVER[self._server][event]
@@ -457,7 +461,7 @@ class HttpConnection:
         self._server = ERROR
         self._settle()
 
-    def _settle(self) -> None:
+    def _settle(self) -> None:  # cpdef
         """Apply the moves the states now trigger (state.settle), unless none can be."""
         client, server = self._client, self._server
         if (self._keep_alive and not self._proposals and client is not MIGHT_SWITCH and client is not CONN_CLOSED

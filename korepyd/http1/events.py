@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 class RequestHead:
     """A request's line and headers. A plain class, not a dataclass: it is
-    made for every request, and compiled (events.pxd) its __init__ is C."""
+    made for every request, and compiled (an extension type) its __init__ is C."""
 
     __slots__ = ("method", "target", "path", "query", "http_version", "headers", "content_length", "chunked")
 

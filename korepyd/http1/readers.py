@@ -41,7 +41,7 @@ class HeadReader:
         self._parser: HttpRequestParser | None = None
         self._collector = _HeadCollector()
 
-    def read(self, head: bytes, simple) -> tuple | None:
+    def read(self, head: bytes, simple) -> tuple | None:  # cpdef
         """The head as parse_with_h11 returns it, read from `simple` (its
         SIMPLE_HEAD match, or None) or by llhttp; None where h11 must decide."""
         if simple is not None:
@@ -141,7 +141,7 @@ class ChunkedReader:
             self._to_discard = b"\r\n"
         return data
 
-def head_end(buffer: bytearray) -> tuple[int, int] | None:
+def head_end(buffer: bytearray) -> tuple[int, int] | None:  # cpdef
     """Where `\\r?\\n\\r?\\n` first matches (the oracle's HEAD_END): the
     same blank line, found as h11 finds it (the first `\\n\\r?\\n`), by two
     searches for fixed bytes."""
@@ -174,11 +174,12 @@ def parse_with_h11(head: bytes, header_max: int) -> tuple:
             special.setdefault(lower, []).append(value)
     return request.method, request.target, request.http_version, headers, special
 
-def request_fields(method: bytes, target: bytes, version: bytes, fields: list, trimmed: bool = False) -> tuple | None:
+def request_fields(method: bytes, target: bytes, version: bytes, fields: list, trimmed: bool = False) -> tuple | None:  # cpdef
     """_parse_fast's result from the (name, value) pairs a parser read
     (`trimmed`: values without trailing blanks, which llhttp keeps); None
     where h11 must decide (an odd Content-Length or Transfer-Encoding, h11's
     Host rule)."""
+    value: bytes  # (declarations.py: its methods are C calls, compiled)
     headers, special = [], {}
     for name, value in fields:
         names = _NAMES_IN.get(name)
@@ -201,7 +202,7 @@ def request_fields(method: bytes, target: bytes, version: bytes, fields: list, t
         return None
     return method, target, version, headers, special
 
-def simple_fields(block: bytes) -> list[tuple[bytes, bytes]]:
+def simple_fields(block: bytes) -> list[tuple[bytes, bytes]]:  # cpdef
     """The (name, value) pairs of the header lines SIMPLE_HEAD matched,
     each `name:[blanks]value[blanks]CRLF`: split at CRLF and at the first
     colon (a name has none), the value without its blanks."""
@@ -211,7 +212,7 @@ def simple_fields(block: bytes) -> list[tuple[bytes, bytes]]:
         pairs.append((name, value.strip(b" \t")))
     return pairs
 
-def _names_in(name: bytes) -> tuple[bytes, str]:
+def _names_in(name: bytes) -> tuple[bytes, str]:  # cpdef
     """A request header name as received -> (in lower case, that as text),
     worked out once per name."""
     if len(_NAMES_IN) >= _CACHE_MAX:

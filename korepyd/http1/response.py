@@ -68,11 +68,15 @@ class ResponseHead:
     HttpConnection then writes it as it is. Otherwise `lines` is None
     and the pairs go through every check."""
 
+    _keep_alive: bool
+    _tls: bool
+    close: bool
     __slots__ = ("_policy", "_user", "_keep_alive", "_tls", "length", "_date", "lines", "close")
 
     def __init__(self, policy: HeadPolicy, user: list[tuple[str, str]], keep_alive: bool, tls: bool,
                  length: int | None, date: bytes):
-        self._policy, self._user, self._keep_alive, self._tls, self._date = policy, user, keep_alive, tls, date
+        self._policy, self._user, self._date = policy, user, date
+        self._keep_alive, self._tls = bool(keep_alive), bool(tls)  # C fields, compiled: the same either way
         self.length = length
         self.close = not keep_alive          # it says Connection: close
         self.lines = _lines(policy, user, keep_alive, tls, length, date)

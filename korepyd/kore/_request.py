@@ -27,7 +27,12 @@ _VALID_NAMES_MAX = 1024
 
 
 class HttpRequest:
-    """One HTTP request, as a Kore app sees it."""
+    """One HTTP request, as a Kore app sees it (an app may hang its own
+    attributes on it: it keeps a __dict__)."""
+
+    __slots__ = ("__dict__", "_method", "_path", "_query", "_headers", "_body", "_body_path", "_body_offset", "_files",
+                 "_connection", "websocket", "_tls", "_route", "_check", "_arguments", "_cookies", "status",
+                 "response_headers", "response_body", "warnings")
 
     def __init__(self, *, method: str, path: str, query: str, headers: list[tuple[str, str]], body: bytes,
                  tls: bool, route=None, check: Callable[[str, object, object], bool] | None = None,

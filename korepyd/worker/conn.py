@@ -68,7 +68,7 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
         await _close(stream)
 
 
-def _head_at_once(http: HttpConnection, nowait) -> RequestHead | None:
+def _head_at_once(http: HttpConnection, nowait) -> RequestHead | None:  # cpdef
     """The next request head if it can be had without waiting (what is
     buffered, or what the stream's receive_nowait has), None if the client
     closed; _WAIT if a wait is needed (for bytes, or for the rest of a head
@@ -117,6 +117,9 @@ class BodyReader:
     dispatcher never asks for is never read; the connection then closes
     after the response."""
 
+    pending: bool
+    __slots__ = ("_rt", "_http", "_stream", "pending")
+
     def __init__(self, rt: Runtime, http: HttpConnection, stream, head: RequestHead):
         self._rt, self._http, self._stream = rt, http, stream
         self.pending = head.chunked or bool(head.content_length)
@@ -147,7 +150,7 @@ class BodyReader:
             yield event.data
 
 
-def _ready_event(http: HttpConnection):
+def _ready_event(http: HttpConnection):  # cpdef
     """The next event if it needs no more bytes, else NEED_DATA (nothing consumed)."""
     event = http.next_event()
     if isinstance(event, Refused):
