@@ -1,4 +1,7 @@
-"""korepyd: the Kore web platform, rebuilt in Python."""
+"""korepyd: the Kore web platform, rebuilt in Python.
+
+Layer: shared (the package: installs the compiled path's finder).
+"""
 
 from korepyd import compiled
 

@@ -1,4 +1,7 @@
-"""`python -m korepyd`: the same as the korepyd command."""
+"""`python -m korepyd`: the same as the korepyd command.
+
+Layer: command line.
+"""
 
 import sys
 

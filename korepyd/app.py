@@ -21,6 +21,8 @@ Kore's forked workers would inherit, and finds the app's callables by the
 names configure_app() gave them; a route handler must therefore be
 reachable as `func` or `obj.method` from the app's module, as Kore
 requires of any name.
+
+Layer: app loading, for the app API (kore): the parent's check and each worker's import.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@
 Parses options, loads and checks the configuration, and maps every error
 to an exit status (errors.ExitCode) with a message a person can act on;
 it never lets a traceback out for a condition the user caused.
+
+Layer: command line (the parent before its supervisor loop).
 """
 
 from __future__ import annotations

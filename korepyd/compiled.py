@@ -16,6 +16,8 @@ slower.
 
 KOREPYD_NO_EXTENSIONS=1 in the environment turns the compiled path off, both
 when building and when running (the test suite runs once each way).
+
+Layer: shared (the compiled path's loader, installed by the package).
 """
 
 from __future__ import annotations

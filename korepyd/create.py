@@ -8,6 +8,8 @@
     NAME/.gitignore
 
 Nothing is overwritten: an existing NAME is an error.
+
+Layer: command line (korepyd create).
 """
 
 from __future__ import annotations

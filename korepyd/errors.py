@@ -11,6 +11,8 @@ can be printed the way a compiler prints one:
 
 This module knows nothing about kore.conf itself; the config package makes
 the diagnostics, the CLI prints them.
+
+Layer: shared (every layer).
 """
 
 from __future__ import annotations

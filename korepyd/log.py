@@ -5,6 +5,8 @@ Lines go to stderr, which the children share with the parent (and
 systemd's journal, which adds the time); with `logfile` they go to that
 file, with the time in front; a daemonized korepyd (-d) without a logfile
 logs to syslog.
+
+Layer: shared (every layer).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ Defaults (Kore 4.2): the worker's root is the working directory and its
 user the one running korepyd; keymgr and acme inherit the worker's values.
 `-n`/`-r` (and `deployment dev`) skip chroot/runas for every role. A
 korepyd not started as root can do neither, and says so once.
+
+Layer: shared by the roles that drop privileges (worker, keymgr).
 """
 
 from __future__ import annotations

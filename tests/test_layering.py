@@ -172,3 +172,18 @@ def test_every_module_imports_on_its_own():
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for m in modules}
     failed = {m: p.communicate()[1].decode().strip().splitlines()[-1:] for m, p in running.items()}
     assert {m: err for m, err in failed.items() if running[m].returncode} == {}
+
+
+LAYER_OF = {"config": "config", "ipc": "ipc", "supervisor": "role (supervisor", "worker": "role (worker",
+            "keymgr": "role (keymgr", "acme": "library", "tls": "wire", "websocket": "wire", "http1": "wire",
+            "core": "request core", "kore": "app API (kore)"}
+
+
+def test_every_module_says_which_layer_it_is_in():
+    """docs/architecture.md's layers, in each module's header comment."""
+    for module, path in sorted(sources().items()):
+        doc = " ".join((ast.get_docstring(ast.parse(path.read_text())) or "").split())
+        assert "Layer: " in doc, f"{module}: its docstring names no layer"
+        expected = LAYER_OF.get(package_of(module)) if module.count(".") > 1 else None
+        if expected:
+            assert f"Layer: {expected}" in doc, f"{module}: not in the {expected} layer?"

@@ -13,4 +13,6 @@ Only store touches files. issue() takes keys and the CA's certificates
 as bytes and imports everything up front, since the key manager may be
 chrooted when it runs; its one reach outside is the connection to the CA
 (a host name there needs name resolution to work inside the chroot).
+
+Layer: library (the ACME client keymgr runs; no role, no app API).
 """

@@ -5,6 +5,8 @@ authorization (RFC 8555 section 8.1), the tls-alpn-01 certificate
 Kore answers tls-alpn-01 only (src/acme.c); korepyd also offers http-01.
 This module only computes; installing the answer in the workers is the
 key manager's business.
+
+Layer: library (the ACME client keymgr runs; no role, no app API).
 """
 
 from __future__ import annotations

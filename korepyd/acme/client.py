@@ -10,6 +10,8 @@ failed, the URL, the ACME problem type and detail. Nothing secret (keys,
 key authorizations) is logged or put in an error. Requests go through
 korepyd's one HTTP client (korepyd/client.py), https only, trusting the
 CA's certificate from PEM bytes read before keymgr dropped its privileges.
+
+Layer: library (the ACME client keymgr runs; no role, no app API).
 """
 
 from __future__ import annotations

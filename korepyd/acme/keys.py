@@ -4,6 +4,8 @@ keys for accounts and domains, and the CSR sent at finalize.
 Account keys are EC P-256 (ES256, what korepyd creates), EC P-384
 (ES384) or RSA of 2048 bits or more (RS256). This module knows nothing
 about files or the network.
+
+Layer: library (the ACME client keymgr runs; no role, no app API).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ section 6.2), reading problem documents (section 6.7) and Retry-After,
 and checking the certificate chain the CA returns.
 
 No network, no clock of its own: client.py does the I/O.
+
+Layer: library (the ACME client keymgr runs; no role, no app API).
 """
 
 from __future__ import annotations

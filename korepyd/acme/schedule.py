@@ -4,6 +4,8 @@ look again, with a growing delay after failures.
 
 Pure: the current time is always passed in, and Backoff takes its random
 source, so tests run on a fake clock.
+
+Layer: library (the ACME client keymgr runs; no role, no app API).
 """
 
 from __future__ import annotations

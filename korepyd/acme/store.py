@@ -11,6 +11,8 @@ replaced atomically (a temporary file in the same directory, then
 rename), so a reader sees the old chain or the new one. Files are 0600,
 directories this module creates 0700. Domain names that could leave
 certificates/ are refused.
+
+Layer: library (the ACME client keymgr runs; no role, no app API).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ directives.py (blocks.py, statements.py, domain.py), finish.py checks what
 needs the whole file and freezes the model, and files.py checks what is on
 disk. Nothing here imports the user's Python code; names of handlers are
 checked against the app by korepyd.app.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

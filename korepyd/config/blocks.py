@@ -7,6 +7,8 @@ kore_parse_config_file()).
 An opener whose line ends in '{' but is otherwise wrong still opens a
 "broken" block: its lines are checked and its `}` is matched, but nothing
 of it is kept, so one mistake gives one error instead of a cascade.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

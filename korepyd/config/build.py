@@ -18,6 +18,8 @@ Where Kore is silently wrong, this builder says so and does better:
 
 The builder does no I/O of its own: the environment (for `$VAR` values)
 and a function that reads included files are handed to it.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ first).
 Python callables become names (`func` or `obj.method`, Kore's rule) given
 by the `namer` the app loader hands in; a worker, which imports the app
 itself, finds them again by those names.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ one-line `route`) and 4.2+ (`route {}` and `privsep {}` blocks). The
 global settings are declared here; directives with a behaviour of their own
 are declared in blocks.py, domain.py and statements.py (registry.py's
 Directives) and joined here into TABLE; they never import this module.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ Routes of every era end up as model.Route: a 4.2 `route PATH {}` block, a
 4.0/4.1 `route PATH HANDLER [AUTH]` line and a 3.x `static`/`dynamic`
 line. A 3.x `dynamic` path is always a regex, even when it starts with '/'
 (`dynamic /.* page` matches every path), as it was in Kore 3.x.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """A Config as plain JSON-able data, for `korepyd -t --dump` and the golden
 files of the tests: the settings that differ from their defaults, then
-every block. Source positions are left out; callbacks are their names."""
+every block. Source positions are left out; callbacks are their names.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ Kore opens log files at parse time; `korepyd -t` must not create files, so
 it checks that they could be opened: the file is writable, or it does not
 exist and its directory is. Kept apart from build.py so that the builder
 stays free of I/O; load() runs these checks unless asked not to.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@
   the domain is not attached (Kore: "domain 'D' not attached to server").
 - A domain on a TLS server needs `certfile` and `certkey`, or `acme yes`
   (Kore: "incomplete TLS setup for 'D'").
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

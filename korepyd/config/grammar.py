@@ -4,6 +4,8 @@ This is the only module that imports lark. The grammar accepts any text (a
 line it cannot give a meaning to is still a statement), so a lark error here
 means a bug in the grammar; it is still turned into a diagnostic rather than
 a traceback.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

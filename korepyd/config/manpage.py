@@ -5,6 +5,8 @@ with its syntax, where it may stand, its default and its meaning.
 
 A test regenerates the page and fails when it differs from the committed
 one, so the table and the page cannot disagree.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

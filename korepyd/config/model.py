@@ -12,6 +12,8 @@ else; the directive table and the man page read them from here.
 Names of Python callables (handlers, validators, hooks) are kept with the
 place they were written (Callback), so that a name no module provides can be
 reported at its line once the app is loaded.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ translate() removes:
 
 What is left, POSIX's leftmost-longest choice between alternatives, only
 changes which text an alternation captures, never whether a path matches.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ says what it had to repair: a byte that is not UTF-8 or a NUL byte is an
 error at its place; CRLF line endings and a byte-order mark are read as if
 they were not there, with one warning (Kore itself would see "}\\r", never
 close a block, and carry on silently).
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ The Kore 3.x forms are accepted beside the 4.x ones: a `bind` outside any
 server block is a global listener (it makes the implicit server of a 3.x
 file), and the global `root`, `chroot`, `runas`, `keymgr_*` and `acme_*`
 settings fill the privsep blocks Kore 4.2 replaced them with.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Kore's configuration is line-oriented: each physical line is blank, a
 comment, a block close (exactly "}") or a statement (a keyword and its
 value). The grammar (kore.lark, driven by grammar.py) turns text into the
 Line objects below; everything after that works on these and never sees lark.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

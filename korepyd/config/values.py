@@ -7,6 +7,8 @@ kore_strtonum()); only worker_accept_threshold takes C's base 0 (0x10, 010).
 Where Kore takes a 64-bit number with no range check (websocket_maxframe,
 websocket_timeout, curl_recv_max) and lets a negative wrap around, korepyd
 refuses values outside 0..2**64-1 instead.
+
+Layer: config (the kore.conf language and its frozen model; shared by every role).
 """
 
 from __future__ import annotations

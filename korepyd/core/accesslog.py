@@ -5,6 +5,8 @@
 Every field a client controls is escaped, so one request is always one
 line: control bytes, `"`, `\\` and non-ASCII become \\xHH (Kore writes them
 raw). Workers send their lines to the parent in ipc.accesslog's frames.
+
+Layer: request core.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ header of that name; `request` hands the whole request to the validator.
 A missing credential fails. Departure from Kore: the cookie name must
 match exactly (Kore compares only a prefix, so `session` also accepted a
 cookie called `sessionid`).
+
+Layer: request core.
 """
 
 from __future__ import annotations

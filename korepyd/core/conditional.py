@@ -1,7 +1,10 @@
 """Conditional and partial requests for files (RFC 9110 sections 13 and
 14): ETag, If-None-Match, If-Modified-Since, Range and If-Range. Kore
 answers 304 only to an If-Modified-Since equal to the file's time and has
-no ranges; these are what a modern static server does. Pure functions."""
+no ranges; these are what a modern static server does. Pure functions.
+
+Layer: request core.
+"""
 
 from __future__ import annotations
 

@@ -9,6 +9,8 @@ prefix. A directory without a trailing slash is redirected (302) to the
 same path with one; with one, the index file is served. Only regular,
 non-empty files are served, and never for a path with a trailing slash. A
 missing file is retried with `filemap_ext`.
+
+Layer: request core.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ Each part has a Content-Disposition with a `name`; a part with a non-empty
 `filename` is a file, any other part a form field. A boundary longer than
 Kore's 70 (+2) characters, a part without a name or a body that does not
 follow the format gives no fields at all, never an exception.
+
+Layer: request core.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ the rule's validator accepts its decoded value; every other parameter is
 dropped without a word, as in Kore. Kore's limits apply: 19 pairs per
 query string or body, 9 cookies, and pairs with control characters in the
 decoded name or value are dropped.
+
+Layer: request core.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ built, and only a redirect's Location depends on more (the query).
 
 Departure from Kore: `$qs` in a redirect target becomes the empty string
 when the request has no query string (Kore leaves "$qs" in the Location).
+
+Layer: request core.
 """
 
 from __future__ import annotations

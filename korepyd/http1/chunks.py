@@ -7,6 +7,8 @@ reads the same bytes h11 is given and refuses, before h11 sees them, any
 chunk-size line that is not `HEX[;extension]CRLF` with a printable
 extension, and any overlong chunk or trailer line. It only looks at the
 line structure; the data itself is h11's business.
+
+Layer: wire (http1), sans-IO.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ between the parent and one child, framed by korepyd.ipc.codec.
 
 Sending is serialised by a lock so that two tasks never interleave the
 bytes of two frames; receiving is done by one task per channel.
+
+Layer: ipc (what the roles share besides config and log).
 """
 
 from __future__ import annotations

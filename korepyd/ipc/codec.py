@@ -8,6 +8,8 @@ Kore sends its native C struct; korepyd fixes the layout so that both ends
 need not be the same build. The decoder is fed whatever the socket gave
 (receive_data) and hands out whole messages (next_message); a frame larger
 than the limit is an IpcError, never an allocation of the claimed size.
+
+Layer: ipc (what the roles share besides config and log).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ chain and key (CERTIFICATE), an ACME challenge to answer or forget
 
 A payload is a sequence of byte fields, each preceded by its length (u32,
 network order); a malformed one raises IpcError.
+
+Layer: ipc (what the roles share besides config and log).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ kore.h, KORE_MSG_*), plus the few korepyd needs that Kore has not.
 A Message is an id, a source, a destination and opaque bytes. What the
 bytes mean is up to the two ends; the parent, which relays messages
 between workers, never looks inside one it does not handle itself.
+
+Layer: ipc (what the roles share besides config and log).
 """
 
 from __future__ import annotations

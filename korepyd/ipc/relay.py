@@ -5,6 +5,8 @@ Differences from Kore, on purpose: a message to WORKER_ALL goes to every
 worker but its sender, once, and never to keymgr or acme (Kore also sends
 it back to the sender, which duplicates websocket broadcasts); a message to
 a child that is not running is dropped (the caller logs it).
+
+Layer: ipc (what the roles share besides config and log).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ certificate. No application code runs here.
 Unlike Kore, the key material itself goes to the workers, which build
 their SSL contexts from it (Python's ssl cannot delegate the private key
 operations to another process); the workers still never open key files.
+
+Layer: role (keymgr).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""`python -m korepyd.keymgr`: how the parent starts the key manager."""
+"""`python -m korepyd.keymgr`: how the parent starts the key manager.
+
+Layer: role (keymgr).
+"""
 
 import sys
 

@@ -13,6 +13,8 @@ have installed it.
 
 Files live under keymgr's root, as in Kore: account-key.pem and
 certificates/<domain>/{key.pem,fullchain.pem}.
+
+Layer: role (keymgr).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ the rand_file.
 
 Paths are as in kore.conf, relative to keymgr's root (it has dropped its
 privileges and may be chrooted there).
+
+Layer: role (keymgr).
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ new material to every worker when it changes, and stop when told.
 The material of a domain with `acme yes` comes from korepyd.keymgr.acme:
 what is stored, or a self-signed placeholder until the CA has issued a
 certificate.
+
+Layer: role (keymgr).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ apps (kore.config, server, domain, route, privsep), the coroutine runtime
 functions (log, worker, time, app, shutdown, fatal, fatalx, tracer,
 setname, sendobj, prerequest), proc, socket_wrap, httpclient,
 websockets and PostgreSQL (dbsetup, dbquery).
+
+Layer: app API (kore).
 """
 
 from korepyd.kore._config import config  # noqa: F401

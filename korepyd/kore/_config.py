@@ -1,5 +1,8 @@
 """kore.config: write-only settings, checked like kore.conf lines
-(Kore: the pyconfig type of src/python.c)."""
+(Kore: the pyconfig type of src/python.c).
+
+Layer: app API (kore).
+"""
 
 from korepyd.kore import _state
 

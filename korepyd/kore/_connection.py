@@ -1,7 +1,10 @@
 """kore.connection: the client connection of a request (Kore:
 pyconnection in src/python.c). korepyd hands out one object per
 connection, so it can be kept and compared (Kore makes a new wrapper each
-time). Websocket sending is added by the websocket support."""
+time). Websocket sending is added by the websocket support.
+
+Layer: app API (kore).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Kore's constants, with the names and values of Kore's python module
-(Kore: include/kore/python_methods.h, the Linux values)."""
+(Kore: include/kore/python_methods.h, the Linux values).
+
+Layer: app API (kore).
+"""
 
 LOG_ERR = 3
 LOG_NOTICE = 5

@@ -1,7 +1,7 @@
 """kore.httpclient (Kore: the curl-based pyhttp_client, reference section
 1.7.8) on korepyd's one HTTP client (korepyd/client.py): HTTP and HTTPS,
 unix sockets, client certificates, and kept-alive connections reused per
-host and trust settings for the life of the worker. Layer: the kore app API.
+host and trust settings for the life of the worker. Layer: app API (kore).
 
 Requests time out after `curl_timeout` seconds and refuse responses larger
 than `curl_recv_max` bytes, as Kore's do. The `curlopt` keyword has no

@@ -6,6 +6,8 @@ Departures from Kore: a proc without `env` gets an empty environment (as
 Kore 4.2; master passes garbage), the command is found on PATH when it is
 not absolute, socket_wrap also takes IPv6 sockets, and a second concurrent
 receive (or send) on one socket raises the same RuntimeError as in Kore.
+
+Layer: app API (kore).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""kore.log, with Kore's levels: LOG_ERR, LOG_NOTICE, LOG_INFO."""
+"""kore.log, with Kore's levels: LOG_ERR, LOG_NOTICE, LOG_INFO.
+
+Layer: app API (kore).
+"""
 
 from korepyd import log as _korepyd_log
 from korepyd.kore._constants import LOG_ERR, LOG_NOTICE

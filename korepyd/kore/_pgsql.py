@@ -1,7 +1,10 @@
 """kore.dbsetup, kore.dbquery and the Kore 3.x names (Kore: python_kore_
 pgsql_register() and pykore_pgsql; reference section 1.7.9). The work is
 in worker/pgsql.py; databases registered in configure() (which every
-worker replays) are known to every worker."""
+worker replays) are known to every worker.
+
+Layer: app API (kore).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """Process-level functions of the `kore` module: worker, time, app,
 shutdown, fatal, fatalx, tracer, setname, sendobj, prerequest (Kore:
-python_kore_* in src/python.c, reference section 1.5)."""
+python_kore_* in src/python.c, reference section 1.5).
+
+Layer: app API (kore).
+"""
 
 from __future__ import annotations
 

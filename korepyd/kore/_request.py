@@ -7,6 +7,8 @@ worker sends it once the handler is done. Departures from Kore, on purpose:
 ignored and logged instead of writing a second response, populate_post()
 leaves `body` intact, a str body is sent in one piece, and body_read() and
 http_file.read() take any length (Kore: at most 1024).
+
+Layer: app API (kore).
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """kore.server(), kore.domain(), @kore.route, kore.privsep() and the
 kore.domain object (Kore: python_kore_server(), python_kore_domain(),
 pydomain_* in src/python.c). They only record what to build; the parent
-builds the configuration from it after configure() (config/code.py)."""
+builds the configuration from it after configure() (config/code.py).
+
+Layer: app API (kore).
+"""
 
 from __future__ import annotations
 

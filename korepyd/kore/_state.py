@@ -7,6 +7,8 @@
   already made them.
 - PARENT: configuration is over in the parent.
 - WORKER: a worker runs; `runtime` is its worker.runtime.Runtime.
+
+Layer: app API (kore).
 """
 
 CONFIGURING = "configuring"

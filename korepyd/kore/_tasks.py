@@ -6,6 +6,8 @@ They work in a worker. In the parent, where Kore queues tasks for the
 workers, a coroutine handed to task_create() is dropped: every worker
 imports the app itself and creates its own copy, which is what Kore's
 forked workers end up running too.
+
+Layer: app API (kore).
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@
 LOCAL sends to every websocket of this worker but `src`; GLOBAL does that
 and has the parent deliver the message once to every other worker, whose
 websockets all get it. (Kore also sends it back to the sending worker, so
-its clients got it twice.)"""
+its clients got it twice.)
+
+Layer: app API (kore).
+"""
 
 from korepyd.ipc import WORKER_ALL, Message, MsgId
 from korepyd.kore import _state

@@ -4,6 +4,8 @@ run() is called by the CLI with a checked configuration. It binds every
 listener (as root, if started so) while errors can still reach the
 terminal, daemonizes if asked (-d), writes the pidfile, then runs the trio
 supervisor (arbiter.py) until the server stops, and returns the exit code.
+
+Layer: role (supervisor: the parent process).
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """The parent writes the access logs (Kore: the parent's accesslog flush),
 so that workers need no file access: it opens every domain's accesslog
 (append, mode 0644) before it drops anything, and appends the lines the
-workers send. A path it did not open itself is refused."""
+workers send. A path it did not open itself is refused.
+
+Layer: role (supervisor: the parent process).
+"""
 
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ logged and the running generation keeps serving. Otherwise a new
 generation of workers starts on the same listening sockets, and once it is
 ready the old one is told to stop gracefully: it stops accepting, finishes
 the requests it has, and exits, so no request fails.
+
+Layer: role (supervisor: the parent process).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ it while its predecessor was gone. Where SO_REUSEPORT is missing, one
 shared socket serves every worker. A `unix` socket is always shared; an
 existing socket file is replaced, and a leading '@' makes an abstract
 socket (Linux).
+
+Layer: role (supervisor: the parent process).
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """systemd readiness (sd_notify(3)) without a dependency: a datagram to
-$NOTIFY_SOCKET. Nothing happens when the variable is unset."""
+$NOTIFY_SOCKET. Nothing happens when the variable is unset.
+
+Layer: role (supervisor: the parent process).
+"""
 
 from __future__ import annotations
 

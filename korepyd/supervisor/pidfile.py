@@ -1,5 +1,8 @@
 """The pidfile: written once the listeners are bound, removed at exit
-(Kore: kore_write_kore_pid())."""
+(Kore: kore_write_kore_pid()).
+
+Layer: role (supervisor: the parent process).
+"""
 
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ for a connection that does not start with a TLS handshake record and
 MalformedHello for garbage (record layer: RFC 8446 section 5.1;
 ClientHello: section 4.1.2; server_name: RFC 6066 section 3; ALPN: RFC
 7301). It reads at most MAX_HELLO bytes.
+
+Layer: wire (TLS), sans-IO.
 """
 
 from __future__ import annotations

@@ -14,6 +14,8 @@ read before the worker dropped its privileges. Python's ssl loads
 certificates, keys, CRLs and DH parameters only from files, so each is
 written to a file in a private (0700) directory, loaded and removed at
 once.
+
+Layer: wire (TLS), sans-IO.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ buffer and stops at the first one that is anything else, or incomplete;
 that frame and all that follows are wsproto's, which knows every rule and
 every error (tests/websocket/test_frames.py feeds both the same bytes and
 compares what comes out).
+
+Layer: wire (websockets), sans-IO.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ Where no extension was agreed, the common frames (whole, small messages
 and pings) are read and written by korepyd.websocket.frames, about four
 times faster; the first frame that is anything else hands this connection's
 input to wsproto for good, from that frame on.
+
+Layer: wire (websockets), sans-IO.
 """
 
 from __future__ import annotations

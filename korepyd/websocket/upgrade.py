@@ -5,6 +5,8 @@ A missing Sec-WebSocket-Key is answered 400; a Sec-WebSocket-Version
 other than 13 is answered 400 with `sec-websocket-version: 13`. What else a
 handshake needs (GET, Upgrade and Connection headers, a well-formed key)
 is wsproto's check.
+
+Layer: wire (websockets), sans-IO.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 main() runs in a fresh interpreter started by the parent (`python -m
 korepyd.worker --ipc FD`): it reads its BOOT message, imports the app while
 it still can, drops privileges, then runs trio until told to stop.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""`python -m korepyd.worker`: how the parent starts a worker."""
+"""`python -m korepyd.worker`: how the parent starts a worker.
+
+Layer: role (worker).
+"""
 
 import sys
 

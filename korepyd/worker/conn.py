@@ -10,6 +10,8 @@ request to the dispatcher, and owns Kore's timeouts:
 - from the first byte on, a request head must be complete within
   http_header_timeout, and a body within http_body_timeout (408); the
   body is read only when the dispatcher asks for it (BodyReader).
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

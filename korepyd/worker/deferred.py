@@ -16,6 +16,8 @@ and a module that cannot run then says so.
 
 importlib.util.LazyLoader cannot do this: its modules load as soon as any
 attribute is read, and a second `import` statement reads __spec__.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ short. Files not served for IDLE seconds are closed (`expire`, which the
 worker calls every few seconds), so that a deleted file's space comes back
 soon; at most LIMIT files are held, the least recently opened dropped
 first.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

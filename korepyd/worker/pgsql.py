@@ -19,6 +19,8 @@ connections (0: no limit), and at most `pgsql_queue_limit` queries waiting
 for one; past that a query fails at once. A connection that broke (the
 server restarted) is dropped and replaced by the next query; one left in a
 failed transaction is rolled back before it is reused.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

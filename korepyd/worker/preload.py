@@ -22,6 +22,8 @@ A worker that keeps its privileges (deployment dev, -n and -r) imports all
 of these on first use. A dropped worker whose app reaches them in a way
 the scan cannot see (getattr with a computed name) gets a clear error on
 first use.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

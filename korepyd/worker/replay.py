@@ -5,6 +5,8 @@ to use (korepyd.tls.clienthello); those bytes must then reach the
 handshake. ReplayStream wraps the TCP stream for trio.SSLStream: its first
 receive_some() returns the buffered bytes, everything else goes straight
 through.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ id, its configuration, its IPC channel, its nursery, the compiled routers
 and validators, and the state of a graceful stop. The `kore` module's
 functions reach the worker through it (later issues add timers, tasks and
 database pools here).
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

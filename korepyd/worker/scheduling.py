@@ -12,6 +12,8 @@ the p99 latency by about a quarter at the same requests per second.
 
 It replaces trio's private coin (trio._core._run._r); should a trio release
 drop it, the worker keeps trio's random order and says so in its log.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Zero-copy file bodies: os.sendfile(2) on a plain connection (PlainStream),
 driven by trio's readiness waits, the response head sent just before with
 MSG_MORE so that head and file leave together; any other stream (TLS)
-gets the head, then the file in read chunks."""
+gets the head, then the file in read chunks.
+
+Layer: role (worker).
+"""
 
 from __future__ import annotations
 

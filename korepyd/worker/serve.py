@@ -5,6 +5,8 @@ graceful stop (a STOP message or SIGTERM) can stop accepting at once while
 requests in flight finish (within ipc's STOP_GRACE seconds) and idle
 keep-alive connections are closed. `worker_max_connections` bounds the
 connections a worker holds: at the limit it stops accepting until one ends.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

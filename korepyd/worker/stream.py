@@ -15,6 +15,8 @@ The callers are the connection task and, for websockets, one reader and
 one writer task: no call of the same direction ever overlaps, so no
 conflict detector is needed (a websocket frame is written with
 send_nowait() only while the writer has nothing queued, worker/ws.py).
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ time they ask for one. Tasks and timers created before trio runs (at
 import time, or in koreapp.workerstart) wait in `pending` and start with
 the worker. A task's exception is reported (kore.tracer or the log) and
 ends only that task.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ already established keep the context they started with. The worker never
 reads key files: the files a context needs besides the key material
 (tls_dhparam, client_verify's CA and CRL) are read before the worker
 drops its privileges.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations

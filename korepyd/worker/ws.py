@@ -11,6 +11,8 @@ so frames from other tasks (websocket_send, broadcasts) never interleave;
 a client that lets more than OUTBOX_MAX frames pile up is disconnected.
 On a plain connection a frame is written at once, without the writer, when
 nothing is queued before it and the socket takes it whole.
+
+Layer: role (worker).
 """
 
 from __future__ import annotations
