@@ -203,9 +203,10 @@ class HttpConnection:
         if b"upgrade" in special and comma_split(special[b"upgrade"]):
             self._proposals.add(UPGRADE)
         self._client_does("Request")
-        if "Request" not in SERVER[self._server]:
-            raise Malformed(f"can't handle event type Request when role=SERVER and state={self._server}")
-        self._server = SERVER[self._server]["Request"]
+        try:
+            self._server = SERVER[self._server]["Request"]  # the client's Request readies the server
+        except KeyError:
+            raise Malformed(f"can't handle event type Request when role=SERVER and state={self._server}") from None
         self._request_method, self._their_version = method, version
         if version < b"1.1" or has_token(special.get(b"connection"), b"close"):
             self._keep_alive = False

@@ -36,8 +36,6 @@ from korepyd.http1.events import RequestHead
 from korepyd.kore._constants import RESULT_ERROR, RESULT_OK
 from korepyd.kore._request import HttpRequest
 
-_FAILED = object()                             # a handler raised
-
 
 def request(rt, head: RequestHead, route, connection, tls: bool, body: bytes = b"",
             body_path: str | None = None) -> HttpRequest:
@@ -74,10 +72,15 @@ async def serve(rt, reply: Reply, head: RequestHead, match: Match, body, keep: b
         for hook in rt.prerequest:
             if not await _hook(rt, hook, req):
                 return await _send_recorded(reply, req, default=403, keep=keep)
-        pending = _start_handler(rt, route, req, match.captures)  # a sync handler runs whole, at once
-        if pending is not None and pending is not _FAILED:
-            pending = await _finish_handler(rt, route, pending)
-        status, user_headers, payload = _handler_outcome(route, req, pending is _FAILED)
+        try:
+            running = _call_handler(rt, route, req, match.captures)  # a sync handler runs whole, here
+            if running is not None:
+                await running                                         # an `async def` one, to its end
+            failed = False
+        except Exception:
+            rt.tasks.report(_where(route))
+            failed = True
+        status, user_headers, payload = _handler_outcome(route, req, failed=failed)
         if req.websocket is not None and status < 500:
             callbacks = tuple(rt.resolve(cb) if isinstance(cb, str) else cb for cb in req.websocket)
             return await rt.serve_websocket(reply, head, callbacks, req.response_headers)
@@ -135,33 +138,18 @@ async def _hook(rt, callback, *args) -> bool:
     return result is not False and result != RESULT_ERROR
 
 
-def _start_handler(rt, route: model.Route, req: HttpRequest, captures):
-    """Call the handler: None once a sync one returned, the awaitable an
-    `async def` one gives, or _FAILED if it raised (the traceback logged)."""
-    try:
-        result = rt.resolve(route.handler.name)(req, *captures)
-        if result is not None:
-            if inspect.isawaitable(result):
-                return result
-            if result != RESULT_OK:
-                log.warning(f"{_where(route)} returned {result!r}; handlers return None (ignored)")
-    except Exception:
-        rt.tasks.report(_where(route))
-        return _FAILED
+def _call_handler(rt, route: model.Route, req: HttpRequest, captures):
+    """Call the handler: the awaitable an `async def` one gives, else None
+    (a sync one that returned anything but None or RESULT_OK is logged)."""
+    result = rt.resolve(route.handler.name)(req, *captures)
+    if result is None or inspect.isawaitable(result):
+        return result
+    if result != RESULT_OK:
+        log.warning(f"{_where(route)} returned {result!r}; handlers return None (ignored)")
     return None
 
 
-async def _finish_handler(rt, route: model.Route, pending):
-    """Run an `async def` handler to its end: None, or _FAILED if it raised."""
-    try:
-        await pending
-    except Exception:
-        rt.tasks.report(_where(route))
-        return _FAILED
-    return None
-
-
-def _handler_outcome(route: model.Route, req: HttpRequest, failed: bool) -> tuple[int, list, bytes]:
+def _handler_outcome(route: model.Route, req: HttpRequest, *, failed: bool) -> tuple[int, list, bytes]:
     """The status, headers and body the handler left on `req`."""
     if failed and req.status is None:
         return 500, [], b""
