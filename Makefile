@@ -49,6 +49,7 @@ build: $(STAMP)
 	@$(BIN)/python -c 'import sys, korepyd.compiled as c; sys.exit(not c.complete())' && \
 		test korepyd/_compiled/manifest.txt -nt setup.py && \
 		test korepyd/_compiled/manifest.txt -nt korepyd/declarations.py || \
+		PYTHONWARNINGS="ignore:Editable installation" \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 
 # Serve the bundled example site on http://127.0.0.1:8888 (Ctrl-C stops it).
