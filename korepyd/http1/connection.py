@@ -174,7 +174,7 @@ class HttpConnection:
     def _on_request(self, method: bytes, target: bytes, version: bytes, headers: list, special: dict) -> Event:  # cpdef
         """h11 takes the Request, then korepyd's rules (rules.broken_rule).
         `headers` holds (lower name, value) as text; `special` the values
-        of the headers named in _SPECIAL, by lower name."""
+        of the headers named in readers.SPECIAL, by lower name."""
         self._take_request(method, version, special)
         lengths = special.get(b"content-length")
         encodings = special.get(b"transfer-encoding")

@@ -175,7 +175,7 @@ def parse_with_h11(head: bytes, header_max: int) -> tuple:
     return request.method, request.target, request.http_version, headers, special
 
 def request_fields(method: bytes, target: bytes, version: bytes, fields: list, trimmed: bool = False) -> tuple | None:  # cpdef
-    """_parse_fast's result from the (name, value) pairs a parser read
+    """HeadReader.read's result from the (name, value) pairs a parser read
     (`trimmed`: values without trailing blanks, which llhttp keeps); None
     where h11 must decide (an odd Content-Length or Transfer-Encoding, h11's
     Host rule)."""
