@@ -17,7 +17,7 @@ import os
 import sys
 from dataclasses import dataclass, replace
 
-from korepyd import __version__, app, compiled
+from korepyd import __version__, app, appsockets, compiled, log
 from korepyd.config import Loaded, load
 from korepyd.config.dump import to_data
 from korepyd.errors import ConfigError, Diagnostic, ExitCode, KorepydError
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_usage(sys.stderr)
         print("korepyd: give a configuration (-c kore.conf) or an app (korepyd app.py)", file=sys.stderr)
         return ExitCode.USAGE
+    log.setup("parent", quiet=opts.quiet)  # the app's kore.log() at import and in configure() (supervisor: again)
     try:
         loaded, modules = check(opts)
     except KorepydError as exc:
@@ -100,14 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     def reload_config():
         return check(opts)[0].config
 
-    if not opts.app:  # a config-style app's parent hook (a 4.x app has configure(), already called)
-        hook = app.koreapp_hook(modules, "kore_parent_configure")
-        if hook is not None:
-            hook(["korepyd", *opts.args])
-
     daemonize = opts.daemonize or loaded.config.deployment == "production"
     overrides = supervisor.Options(opts.skip_chroot, opts.skip_runas, opts.quiet, daemonize, opts.app,
-                                   tuple(opts.args))
+                                   tuple(opts.args), appsockets.shared)
     try:
         return supervisor.run(loaded.config, overrides, reload_config)
     except KorepydError as exc:
@@ -120,22 +116,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def check(opts: Options) -> tuple[Loaded, list]:
-    """Load the configuration and the app it names; raise on any error.
-    Returns the configuration and the app's modules."""
+    """Load the configuration and the app it names, as a start would (a
+    kore.conf app's kore_parent_configure included, so -t passes only what
+    starts); raise on any error. Returns the configuration and the app's
+    modules."""
     if opts.app:
-        loaded, module = app.configure_app(opts.app, list(opts.args), opts.conf, strict=opts.strict)
-        app_modules = [module]
+        loaded, module, named = app.configure_app(opts.app, list(opts.args), opts.conf, strict=opts.strict)
+        modules, problems = app.load_parent(loaded.config, [module], named)
     else:
-        loaded, app_modules = load(opts.conf, strict=opts.strict), []
-    modules, problems = app.load_modules(loaded.config)
-    problems += app.check(loaded.config, app_modules + modules)
+        loaded = load(opts.conf, strict=opts.strict)
+        modules, problems = app.load_parent(loaded.config, [], {}, parent_args=list(opts.args))
+    warnings = list(loaded.warnings)
     if not loaded.config.servers:
-        problems.append(Diagnostic("error", "no server is configured: nothing to listen on (add a server block "
-                                            "with a bind line, or call kore.server() in the app)"))
+        warnings.append(Diagnostic("warning", "no server is configured: korepyd serves no HTTP, only what the "
+                                              "app's own sockets and tasks do (kore.socket_wrap)"))
     if problems:
-        raise ConfigError(list(loaded.warnings) + problems)
-    _print(loaded.warnings)
-    return loaded, app_modules + modules
+        raise ConfigError(warnings + problems)
+    _print(warnings)
+    return loaded, modules
 
 
 def _report(exc: KorepydError) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from korepyd import log
 from korepyd.config import model
 from korepyd.config.build import Builder, Problem
 from korepyd.config.regex import RegexProblem, compile_posix
@@ -30,6 +31,12 @@ from korepyd.errors import Diagnostic
 
 Namer = Callable[[Callable], str]
 SOURCE = "<kore.config>"
+
+# Keywords korepyd's table has as directives that Kore 4.x's kore.config also
+# takes (the 4.0-4.1 privsep globals, http_media_type, worker_no_accept,
+# pledge): they apply as the kore.conf line would.
+CONFIG_DIRECTIVES = ("root", "runas", "keymgr_root", "keymgr_runas", "acme_root", "acme_runas",
+                     "http_media_type", "worker_no_accept", "pledge")
 
 
 class ConfigApiError(RuntimeError):
@@ -49,7 +56,9 @@ class CodeConfig:
         from korepyd.config.directives import TABLE
 
         directive = TABLE.get(name)
-        if directive is None or not directive.setting:
+        if name == "pledge":
+            log.info("kore.config.pledge: pledge(2) exists on OpenBSD only; ignored, as Kore does on Linux")
+        if directive is None or not (directive.setting or name in CONFIG_DIRECTIVES):
             if directive is not None:
                 raise ConfigApiError(f"kore.config.{name}: a directive, not a setting; use it in kore.conf")
             self.b.diagnostics.append(Diagnostic("warning", f"ignoring unknown kore.config.{name} setting"))
@@ -156,6 +165,13 @@ class CodeConfig:
                 index = self._only_domain(options.get("domain"))
             route = self._make_route(path, handler, options)
             self._update(index, routes=self.b.domains[index].routes + (route,))
+        self._routes.clear()
+
+    def name_routes(self) -> None:
+        """A worker's replay: name each queued route's callables, in the order
+        install_routes() does, without building anything."""
+        for _, path, handler, options in self._routes:
+            self._make_route(path, handler, options)
         self._routes.clear()
 
     def _only_domain(self, name: str | None) -> int:

@@ -32,6 +32,17 @@ class ListenerFd:
 
 
 @dataclass(frozen=True)
+class AppSocket:
+    """A listening socket the app bound while the parent loaded it: the
+    worker's own load of the app gets it back from bind() (korepyd/appsockets.py)."""
+
+    family: int
+    type: int
+    address: object   # as the app gave it to bind()
+    fd: int
+
+
+@dataclass(frozen=True)
 class Boot:
     worker_id: int
     generation: int
@@ -43,6 +54,7 @@ class Boot:
     quiet: bool = False
     app: str | None = None      # a Kore 4.x app to import (its configuration is `config`)
     app_args: tuple[str, ...] = ()
+    app_sockets: tuple[AppSocket, ...] = ()
 
 
 def receive(prog: str, argv: list[str] | None) -> tuple[Boot, socket.socket, bytes] | None:

@@ -15,8 +15,9 @@ class _Config:
     def __setattr__(self, name: str, value) -> None:
         if _state.phase == _state.REPLAYING:
             return  # the parent already applied it
-        if _state.phase != _state.CONFIGURING:
-            raise RuntimeError("configured cannot be changed at runtime")
+        if _state.phase != _state.CONFIGURING:  # Kore's words; a kore.conf app's kore_parent_configure is too late
+            raise RuntimeError("configured cannot be changed at runtime (kore.config is written at import or in "
+                               "koreapp.configure(); kore_parent_configure runs once the configuration is read)")
         _state.code.set(name, value)
 
     def __getattr__(self, name: str):

@@ -2,6 +2,9 @@
 coroutines, on trio (Kore: pyproc and pysocket in src/python.c, reference
 sections 1.7.5 and 1.7.6).
 
+No trio exception reaches the app: a closed or broken pipe is Kore's
+RuntimeError ("stdin closed", "stdout closed").
+
 Departures from Kore: a proc without `env` gets an empty environment (as
 Kore 4.2; master passes garbage), the command is found on PATH when it is
 not absolute, socket_wrap also takes IPv6 sockets, and a second concurrent
@@ -64,6 +67,7 @@ class proc:
         self._popen.stdin.close()
         self._popen.stdout.close()
         self._stdin_open = True
+        self._stdout_closed = False
         self._deadline = trio.current_time() + timeout_ms / 1000 if timeout_ms and timeout_ms > 0 else None
         self._reaping = False
 
@@ -82,13 +86,25 @@ class proc:
         raise TimeoutError("timeout before process exited")
 
     async def recv(self, length: int, timeout_ms: int = -1) -> bytes | None:
+        if self._stdout_closed:
+            raise RuntimeError("stdout closed")
         receive = _timed(self._stdout.receive_some(length), timeout_ms, "timeout before operation completed")
-        return await self._bounded(receive) or None
+        try:
+            return await self._bounded(receive) or None
+        except trio.BusyResourceError:
+            raise RuntimeError("only one recv operation can be done per process") from None
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            raise RuntimeError("stdout closed") from None
 
     async def send(self, data: bytes) -> None:
         if not self._stdin_open:
             raise RuntimeError("stdin closed")
-        await self._bounded(self._stdin.send_all(data))
+        try:
+            await self._bounded(self._stdin.send_all(data))
+        except trio.BusyResourceError:
+            raise RuntimeError("only one send operation can be done per process") from None
+        except (trio.ClosedResourceError, trio.BrokenResourceError):
+            raise RuntimeError("stdin closed: the process no longer reads it") from None
 
     def close_stdin(self) -> bool:
         if self._stdin_open:
@@ -112,6 +128,7 @@ class proc:
             os.close(pidfd)
         status = self._popen.wait()
         self.close_stdin()
+        self._stdout_closed = True
         await self._stdout.aclose()
         return -status if status < 0 else status
 

@@ -67,11 +67,16 @@ def fatalx(reason: str) -> None:
 
 
 def tracer(callback) -> bool:
-    """Have `callback(type, value, traceback)` report uncaught exceptions."""
-    tasks = _runtime("kore.tracer()").tasks
-    if tasks.tracer is not None:
+    """Have `callback(type, value, traceback)` report uncaught exceptions,
+    from anywhere Kore allows it: a worker keeps it for its tasks and
+    handlers; the parent, which runs neither, only holds it (each worker
+    sets its own when it loads the app)."""
+    if not callable(callback):
+        raise RuntimeError("object not callable")
+    holder = _state.tasks if _state.tasks is not None else _state
+    if holder.tracer is not None:
         raise RuntimeError("tracer already set")
-    tasks.tracer = callback
+    holder.tracer = callback
     return True
 
 
@@ -93,7 +98,7 @@ def prerequest(callback):
     before the handler; it returns the callback, so it works as a decorator."""
     if _state.runtime is not None:
         _state.runtime.prerequest.append(callback)
-    elif _state.phase in (_state.CONFIGURING, _state.REPLAYING):
+    elif _state.phase in (_state.CONFIGURING, _state.REPLAYING, _state.LOADING):
         _state.pending_prerequest.append(callback)
     return callback
 

@@ -2,10 +2,12 @@
 timer, lock, queue, gather, coroname, corotrace (Kore: reference sections
 1.5, 1.7.4, 1.7.7 and 1.8).
 
-They work in a worker. In the parent, where Kore queues tasks for the
-workers, a coroutine handed to task_create() is dropped: every worker
-imports the app itself and creates its own copy, which is what Kore's
-forked workers end up running too.
+They work in a worker; a task created while the worker loads the app (at
+import time, in configure() or kore_parent_configure()) starts with its
+trio. The parent runs no tasks: while it loads the app, the coroutine
+handed to task_create() is closed unrun, since every worker loads the app
+too and creates its own, which is what Kore's forked workers inherit and
+run. After that, one given to the parent is closed with a warning.
 
 Layer: app API (kore).
 """
@@ -16,6 +18,7 @@ import inspect
 
 import trio
 
+from korepyd import log as _log
 from korepyd.kore import _state
 from korepyd.kore._constants import TIMER_ONESHOT
 
@@ -23,7 +26,7 @@ from korepyd.kore._constants import TIMER_ONESHOT
 def _tasks(what: str):
     if _state.runtime is None:
         raise RuntimeError(f"{what} only works in a worker")
-    return _state.runtime.tasks
+    return _state.tasks
 
 
 async def suspend(ms: int) -> None:
@@ -32,12 +35,15 @@ async def suspend(ms: int) -> None:
 
 
 def task_create(coro) -> int:
-    if _state.runtime is None:
-        if not inspect.iscoroutine(coro):
-            raise TypeError("task_create() takes a coroutine (call the async function)")
-        coro.close()  # the parent runs no tasks; each worker creates its own
-        return 0
-    return _state.runtime.tasks.create(coro)
+    if _state.tasks is not None:
+        return _state.tasks.create(coro)
+    if not inspect.iscoroutine(coro):
+        raise TypeError("task_create() takes a coroutine (call the async function)")
+    coro.close()
+    if _state.phase == _state.PARENT:
+        _log.warning(f"kore.task_create({coro.__qualname__}) in the parent, which runs no tasks: "
+                     "create it at import, in configure() or in a worker")
+    return 0
 
 
 def task_kill(task_id: int) -> bool:

@@ -32,7 +32,7 @@ from korepyd import log
 from korepyd.config import model
 from korepyd.errors import ExitCode, KorepydError
 from korepyd.ipc import KEYMGR, PARENT, Message, MsgId, destinations
-from korepyd.ipc.boot import Boot, ListenerFd
+from korepyd.ipc.boot import AppSocket, Boot, ListenerFd
 from korepyd.ipc.channel import Channel
 from korepyd.ipc.messages import STOP_GRACE
 from korepyd.supervisor import notify
@@ -74,6 +74,7 @@ class Options:
     daemonize: bool = False
     app: str | None = None          # a Kore 4.x app (korepyd app.py), imported again by each worker
     app_args: tuple[str, ...] = ()
+    app_sockets: Callable[[], tuple[AppSocket, ...]] = tuple   # the sockets the app bound while loading, now
 
 
 class Supervisor:
@@ -224,8 +225,10 @@ class Supervisor:
                 sock = lst.socket_for(worker_id)
                 fds.append(sock.fileno())
                 passed.append(ListenerFd(lst.server, lst.tls, sock.fileno(), sock.family))
+        app_sockets = self.opts.app_sockets() if worker_id != KEYMGR else ()
+        fds += [shared.fd for shared in app_sockets]
         boot = Boot(worker_id, self.generation, self.config, tuple(passed), os.getcwd(), self.opts.skip_chroot,
-                    self.opts.skip_runas, self.opts.quiet, self.opts.app, self.opts.app_args)
+                    self.opts.skip_runas, self.opts.quiet, self.opts.app, self.opts.app_args, app_sockets)
         process = await trio.lowlevel.open_process(
             [sys.executable, "-m", "korepyd.keymgr" if worker_id == KEYMGR else "korepyd.worker",
              "--ipc", str(child_end.fileno())], pass_fds=fds, env=_child_environment())

@@ -1,8 +1,9 @@
 """The worker role: a process that serves HTTP for the parent.
 
 main() runs in a fresh interpreter started by the parent (`python -m
-korepyd.worker --ipc FD`): it reads its BOOT message, imports the app while
-it still can, drops privileges, then runs trio until told to stop.
+korepyd.worker --ipc FD`): it reads its BOOT message, loads the app as the parent
+did (app.replay_app) while it still can, drops privileges, then runs trio
+until told to stop.
 
 Layer: role (worker).
 """
@@ -19,12 +20,13 @@ deferred.defer()  # before trio imports ssl, hmac and idna (worker/deferred.py);
 
 import trio
 
-from korepyd import app, kore, log, privsep
+from korepyd import app, appsockets, kore, log, privsep
 from korepyd.errors import AppLoadError, ExitCode
 from korepyd.ipc.boot import Boot, receive
 from korepyd.kore import _state
 from korepyd.worker import preload, scheduling, serve
 from korepyd.worker.runtime import Runtime
+from korepyd.worker.tasks import Tasks
 from korepyd.worker.tls import TlsState, make_scratch, remove_scratch
 
 
@@ -36,19 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     config = boot.config
     log.setup(f"wrk {boot.worker_id}", quiet=boot.quiet, logfile=config.logfile)
     os.chdir(boot.cwd)
+    _state.tasks = tasks = Tasks()  # tasks the app creates while it loads start with trio
+    appsockets.inherit(boot.app_sockets)
     try:
-        app_modules = [app.replay_app(boot.app, list(boot.app_args))] if boot.app else []
+        modules, named, problems = app.replay_app(boot.app, list(boot.app_args), config)
     except AppLoadError as exc:
         log.error(str(exc))
         return ExitCode.APP_LOAD_ERROR
-    modules, problems = app.load_modules(config)
-    modules = app_modules + modules
-    problems += app.check(config, modules)
     for problem in problems:
         log.error(problem.headline())
     if problems:
         return ExitCode.APP_LOAD_ERROR
-    rt = Runtime.build(boot.worker_id, config, modules)
+    rt = Runtime.build(boot.worker_id, config, modules, named, tasks)
     _state.runtime, _state.phase = rt, _state.WORKER
     rt.prerequest.extend(_state.pending_prerequest)
     overrides = privsep.overrides_for(config, boot.skip_chroot, boot.skip_runas)

@@ -41,6 +41,7 @@ class Runtime:
     worker_id: int
     config: model.Config
     modules: list[ModuleType]
+    named: dict = field(default_factory=dict)          # the app's configured callables by name (app.Namer)
     routers: dict[str, Router] = field(default_factory=dict)
     validators: params.Validators | None = None
     head: HeadPolicy | None = None
@@ -71,8 +72,9 @@ class Runtime:
     app_api: ModuleType = kore_adapter     # serves routed requests (core/dispatch.py): Kore's app API
 
     @classmethod
-    def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType]) -> Runtime:
-        rt = cls(worker_id, config, modules)
+    def build(cls, worker_id: int, config: model.Config, modules: list[ModuleType], named: dict | None = None,
+              tasks: Tasks | None = None) -> Runtime:
+        rt = cls(worker_id, config, modules, named or {}, tasks=tasks or Tasks())
         rt.routers = {s.name: Router([d for d in config.domains if d.attach == s.name]) for s in config.servers}
         rt.validators = params.Validators(config.validators, rt.resolve)
         rt.keepalive, rt.request_limit, rt.check = config.http_keepalive_time > 0, config.http_request_limit, \
@@ -162,7 +164,7 @@ class Runtime:
         """The function kore.conf names `name` (looked up once)."""
         found = self._resolved.get(name)
         if found is None:
-            found = self._resolved[name] = app.resolve(self.modules, name)
+            found = self._resolved[name] = app.resolve(self.modules, name, self.named)
         return found
 
     def prepare_paths(self) -> None:

@@ -17,7 +17,7 @@ def write_app(tmp_path, body, name="myapp"):
 
 
 def configure(tmp_path, body, *, args=(), conf=None, name="myapp"):
-    loaded, module = app.configure_app(write_app(tmp_path, body, name), list(args), conf)
+    loaded, module, _ = app.configure_app(write_app(tmp_path, body, name), list(args), conf)
     return loaded, module
 
 
@@ -52,6 +52,41 @@ def test_settings_servers_domains_and_routes(tmp_path):
         ("get", "id", True), ("get", "debug", True), ("post", "name", False), ("post", "debug", True)]
 
 
+def test_handlers_anywhere_get_names_a_replay_gives_again(tmp_path):
+    """Kore's `func` name where the app module has the function, else its
+    module and qualified name (a submodule's handler, a lambda, a closure),
+    unique; a worker's replay of the same code gives the same names."""
+    (tmp_path / "handlers_sub.py").write_text(textwrap.dedent("""
+        import kore
+        @kore.route("/sub", methods=["get"])
+        async def sub(req): pass
+    """))
+    path = write_app(tmp_path, """
+        import handlers_sub
+        kore.server(ip="127.0.0.1", port="1", tls=False)
+        d = kore.domain("*")
+        def index(req): pass
+        def make(n):
+            def handler(req): pass
+            return handler
+        d.route("/", index)
+        d.route("/a", lambda req: None)
+        d.route("/b", lambda req: None)
+        d.route("/c", make(1))
+        d.route("/d", make(2))
+    """, "handlers_app")
+    loaded, module, named = app.configure_app(path, [], None)
+    routes = {r.path: r.handler.name for r in loaded.config.domains[0].routes}
+    assert routes == {"/": "index", "/a": "handlers_app.<lambda>", "/b": "handlers_app.<lambda> #2",
+                      "/c": "handlers_app.make.<locals>.handler", "/d": "handlers_app.make.<locals>.handler #2",
+                      "/sub": "handlers_sub.sub"}
+    assert named["handlers_sub.sub"] is module.handlers_sub.sub
+    replayed, again, problems = app.replay_app(path, [], loaded.config)
+    assert problems == [] and set(again) == set(named)
+    assert again["handlers_sub.sub"] is replayed[0].handlers_sub.sub  # the app's module imported afresh
+    assert again["handlers_sub.sub"] is not named["handlers_sub.sub"]
+
+
 def test_configuration_file_is_read_after_the_code(tmp_path):
     (tmp_path / "extra.conf").write_text("workers 5\nserver s2 {\n bind 127.0.0.1 9001\n tls no\n}\n")
     loaded, _ = configure(tmp_path, f"""
@@ -73,8 +108,6 @@ def test_configuration_file_is_read_after_the_code(tmp_path):
     ('kore.server(ip="127.0.0.1", port="1")\nkore.domain("*")', "missing key or cert keywords for TLS listener"),
     ('kore.config.workers = 0', "bad value '0' for 'workers'"),
     ('kore.config.workers = 1.5', "invalid object"),
-    ('kore.server(ip="127.0.0.1", port="1", tls=False)\nd = kore.domain("*")\nd.route("/", lambda r: None)',
-     "a handler must be a module-level function"),
     ('kore.server(ip="127.0.0.1", port="1", tls=False)\nkore.domain("a")\nkore.domain("b")\n'
      '@kore.route("/")\ndef x(req): pass', "ambiguous domain on route"),
     ('kore.server(ip="127.0.0.1", port="1", tls=False)\nd = kore.domain("*")\nd.filemaps({"/s": "x"})',

@@ -10,6 +10,7 @@ import pytest
 from tests.integration.daemon import Daemon, free_port
 
 APP = '''
+import inspect
 import json
 import os
 import kore
@@ -29,7 +30,8 @@ class App:
                          ("/kill", self.kill), ("/killed", self.killed), ("/send", self.send),
                          ("/received", self.received), ("/fail", self.fail), ("/traced", self.traced),
                          ("/tagged", self.tagged), ("/stop", self.stop), ("/fatal", self.fatal),
-                         ("/proc", self.proc), ("/proc-timeout", self.proc_timeout), ("/sockets", self.sockets),
+                         ("/proc", self.proc), ("/proc-timeout", self.proc_timeout),
+                         ("/proc-closed", self.proc_closed), ("/sockets", self.sockets),
                          ("/client", self.client), ("/conn", self.conn), ("/named", self.named),
                          ("/die", self.die), ("/signals", self.signals)):
             d.route(path, fn, methods=["get"])
@@ -124,6 +126,17 @@ class App:
             outcome = str(exc)
         p.kill()
         req.response(200, json.dumps({"outcome": outcome, "status": await p.reap()}).encode())
+
+    async def proc_closed(self, req):
+        p = kore.proc("/bin/sh -c 'exec 0<&-; echo closed; exec sleep 5'")
+        seen = [(await p.recv(64)).decode()]  # its stdin is closed now: nobody reads it
+        for op in (lambda: p.send(b"x"), p.kill, p.reap, lambda: p.recv(64), lambda: p.send(b"x")):
+            try:
+                result = op()
+                seen.append(repr(await result if inspect.isawaitable(result) else result))
+            except Exception as exc:
+                seen.append(f"{type(exc).__module__}.{type(exc).__name__}: {exc}")
+        req.response(200, json.dumps(seen).encode())
 
     async def sockets(self, req):
         import socket
@@ -285,6 +298,12 @@ def test_proc_pipes_environment_and_status(runtime):
 def test_proc_timeout_and_kill(runtime):
     assert json.loads(runtime.get("/proc-timeout")[1]) == {"outcome": "timeout before process exited",
                                                            "status": 9}
+
+
+def test_proc_closed_pipes_raise_runtime_errors_as_in_kore(runtime):
+    assert json.loads(runtime.get("/proc-closed")[1]) == [
+        "closed\n", "builtins.RuntimeError: stdin closed: the process no longer reads it", "True", "9",
+        "builtins.RuntimeError: stdout closed", "builtins.RuntimeError: stdin closed"]
 
 
 def test_socket_wrap(runtime):

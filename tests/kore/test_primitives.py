@@ -1,5 +1,8 @@
 """kore.lock, kore.queue and kore.gather on trio, in-process."""
 
+import logging
+import warnings
+
 import pytest
 import trio
 
@@ -85,3 +88,28 @@ def test_worker_only_functions_refuse_to_run_in_the_parent():
     with pytest.raises(RuntimeError, match="only works in a worker"):
         kore.task_id()
     assert isinstance(kore.time(), int)
+
+
+def test_task_create_outside_a_worker_never_drops_a_coroutine_silently(caplog):
+    from korepyd import log
+    from korepyd.kore import _state
+
+    async def job():
+        pass
+
+    log.setup("parent")
+    logger = logging.getLogger("korepyd")
+    logger.propagate = True  # for caplog
+    try:
+        for phase, warned in ((_state.CONFIGURING, False), (_state.LOADING, False), (_state.PARENT, True)):
+            caplog.clear()
+            _state.phase = phase
+            coro = job()
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # "coroutine was never awaited" would be an error here
+                assert kore.task_create(coro) == 0
+            assert coro.cr_frame is None  # closed, not left to the garbage collector
+            assert ("in the parent, which runs no tasks" in caplog.text) == warned
+    finally:
+        _state.phase = _state.PARENT
+        logger.propagate = False
