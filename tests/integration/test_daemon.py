@@ -1,10 +1,13 @@
 """The daemon as a whole, started for real on 127.0.0.1: workers serve,
-a killed worker is replaced, HUP reloads without failing a request, TERM
-lets a request in flight finish, readiness reaches $NOTIFY_SOCKET, and a
-root-started daemon drops the workers' privileges.
+a killed worker is replaced, HUP reloads without failing a request (a HUP
+a second too, under keep-alive clients that never retry), TERM lets a
+request in flight finish and stops generations still draining at once,
+readiness reaches $NOTIFY_SOCKET, and a root-started daemon drops the
+workers' privileges.
 
-Load comes from a few threads doing one request per connection, for a
-bounded time; each test reports its figures on stdout (pytest -s).
+Load comes from a few threads doing one request per connection, or from
+keep-alive clients (KeepAliveLoad), for a bounded time; each test reports
+its figures on stdout (pytest -s).
 """
 
 from __future__ import annotations
@@ -230,7 +233,7 @@ def test_hup_every_second_fails_no_keep_alive_request(tmp_path, daemons):
           f"{reloads} reloads completed, {sum(load.connections)} connections; per client {load.requests}")
     assert sum(load.failures) == 0, load.errors[:5]
     assert min(load.requests) > 200
-    assert reloads >= 5
+    assert reloads >= 3  # HUPs that come while a generation starts are one reload
     deadline = time.monotonic() + 10  # the clients are gone: every old generation is done
     while len(daemon.workers()) > 2:
         assert time.monotonic() < deadline, daemon.log()
