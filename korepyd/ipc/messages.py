@@ -19,7 +19,7 @@ KEYMGR = 2000
 ACME = 2001
 
 WORKER_MAX = 255  # worker ids are 1..255 (the `workers` setting's range)
-STOP_GRACE = 10.0  # seconds a child's requests in flight get to finish after STOP
+STOP_GRACE = 10.0  # seconds a child's requests in flight get to finish after STOP (RETIRE: see below)
 
 
 class MsgId(enum.IntEnum):
@@ -39,8 +39,11 @@ class MsgId(enum.IntEnum):
     # korepyd's own, below Kore's application range (200+).
     READY = 50               # a child has started and serves
     ACCESSLOG = 51           # access-log records for the parent to write
-    STOP = 52                # parent -> child: stop gracefully
+    STOP = 52                # parent -> child: stop gracefully (TERM, INT): idle connections close at once
     BOOT = 53                # parent -> child, first message: what to run (pickled, trusted)
+    RETIRE = 54              # parent -> an old generation's worker, after a reload: stop gracefully, and
+    #                          answer each idle keep-alive connection's next request (http_keepalive_time,
+    #                          then STOP_GRACE; a STOP after it is a STOP)
     ACME_CHALLENGE = 100     # keymgr -> workers: answer this challenge (ACME messages start at 100, as Kore's)
     ACME_CHALLENGE_CLEAR = 101   # keymgr -> workers: forget it
     ACME_CHALLENGE_SET = 102     # a worker -> keymgr: installed

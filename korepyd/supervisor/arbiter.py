@@ -10,8 +10,13 @@ listening sockets; its first message is BOOT (a pickled ipc.boot.Boot).
 A reload (HUP) re-reads the configuration; if it is invalid the errors are
 logged and the running generation keeps serving. Otherwise a new
 generation of workers starts on the same listening sockets, and once it is
-ready the old one is told to stop gracefully: it stops accepting, finishes
-the requests it has, and exits, so no request fails.
+ready the old one is told to retire (RETIRE, not STOP): it stops accepting,
+finishes the requests it has, answers the next request of each kept-alive
+connection with `Connection: close` (closing those that stay idle for
+http_keepalive_time), and exits, so no request fails. A HUP meanwhile starts
+yet another generation: several may drain at once, each child on its own
+clock, and a TERM sends every one of them STOP, which makes a retirement a
+stop (idle connections closed at once, STOP_GRACE for the rest).
 
 Layer: role (supervisor: the parent process).
 """
@@ -195,12 +200,12 @@ class Supervisor:
         if not await self._start_generation():
             log.error("reload failed: the new workers did not start; still serving the previous configuration")
             for child in self.children.values():
-                self._stop_child(child)
+                self._stop_child(child, retire_after=config.http_keepalive_time)
             self.config, self.children = old_config, old
             notify.send("READY=1")
             return
         for child in old.values():
-            self._stop_child(child)
+            self._stop_child(child, retire_after=old_config.http_keepalive_time)
         log.info(f"reloaded: generation {self.generation} serves")
         notify.send("READY=1", f"STATUS=serving with {self._serving} workers")
 
@@ -296,20 +301,28 @@ class Supervisor:
             except (trio.BrokenResourceError, trio.ClosedResourceError, KeyError):
                 pass  # it died meanwhile; _watch reports that
 
-    def _stop_child(self, child: Child) -> None:
+    def _stop_child(self, child: Child, *, retire_after: float | None = None) -> None:
+        """Tell a child to stop gracefully (STOP) or, with `retire_after` (the
+        http_keepalive_time of its configuration), a worker to retire
+        (RETIRE: its kept-alive connections get one more request, so it may
+        take that much longer). A child already draining may be told again:
+        a STOP after a RETIRE makes the retirement a stop."""
         child.stopping = True
-        self.draining.append(child)
-        self.nursery.start_soon(self._send_stop, child)
+        if child not in self.draining:
+            self.draining.append(child)
+        retire = retire_after is not None and child.worker_id != KEYMGR
+        timeout = STOP_TIMEOUT + (retire_after if retire else 0.0)
+        self.nursery.start_soon(self._send_stop, child, MsgId.RETIRE if retire else MsgId.STOP, timeout)
 
-    async def _send_stop(self, child: Child) -> None:
+    async def _send_stop(self, child: Child, msg_id: MsgId, timeout: float) -> None:
         try:
-            await child.channel.send(Message(MsgId.STOP, PARENT, child.worker_id))
+            await child.channel.send(Message(msg_id, PARENT, child.worker_id))
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return
-        with trio.move_on_after(STOP_TIMEOUT):
+        with trio.move_on_after(timeout):
             await child.exited.wait()
             return
-        log.warning(f"{child.name} (#{child.pid}) did not stop in {STOP_TIMEOUT:.0f} s; killed")
+        log.warning(f"{child.name} (#{child.pid}) did not stop in {timeout:.0f} s; killed")
         _kill(child.process, signal.SIGKILL)
 
     async def _stop(self, graceful: bool) -> None:
@@ -317,8 +330,9 @@ class Supervisor:
         notify.send("STOPPING=1")
         everyone = list(self.children.values()) + self.draining
         if graceful:
-            for child in list(self.children.values()):
-                self._stop_child(child)
+            for child in everyone:  # the draining too: their retirement becomes a stop
+                if not child.exited.is_set():
+                    self._stop_child(child)
         else:
             self._signal_all(signal.SIGQUIT)
         with trio.move_on_after(STOP_TIMEOUT if graceful else 2.0):

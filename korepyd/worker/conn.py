@@ -6,7 +6,10 @@ request to the dispatcher, and owns Kore's timeouts:
 - a connection waits at most http_header_timeout for its first request and
   http_keepalive_time between requests (0: no keep-alive at all); on a
   graceful stop a keep-alive connection between requests is closed at
-  once, while a new one still gets its first request answered;
+  once, while a new one still gets its first request answered; when a
+  reload retires the worker (Runtime.begin_stop) nothing a client may be
+  sending on is closed: a kept-alive connection waits for its next request
+  as usual, which is answered with `Connection: close`;
 - from the first byte on, a request head must be complete within
   http_header_timeout, and a body within http_body_timeout (408); the
   body is read only when the dispatcher asks for it (BodyReader).
@@ -62,7 +65,7 @@ async def serve_connection(rt: Runtime, stream: trio.abc.Stream, server: str, tl
                     await dispatch.send_error(rt, http, stream, close.status, tls)
                 return
             first = False
-            if not keep or rt.stopping or not http.start_next_cycle():
+            if not keep or rt.stopping and not rt.retiring or not http.start_next_cycle():
                 return
     except STREAM_ERRORS:
         return

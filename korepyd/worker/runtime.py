@@ -55,6 +55,8 @@ class Runtime:
     connections_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     idle: set = field(default_factory=set)   # cancel scopes of connections waiting for a request
     stopping: bool = False
+    retiring: bool = False                   # stopping for a reload: kept-alive connections get one more request
+    websocket_scopes: set = field(default_factory=set)   # one cancel scope per live websocket (STOP_GRACE)
     requests: int = 0                        # requests being handled (http_request_limit)
     authentications: dict[str, model.Authentication] = field(default_factory=dict)
     _date: tuple[int, bytes] = (0, b"")
@@ -114,7 +116,15 @@ class Runtime:
         raw = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in head.headers]
         await reply.stream.send_all(session.accept(b"GET", head.target.encode("latin-1"), raw, extra))
         reply.status = 101
-        await ws.serve_websocket(self, reply.stream, session, reply.connection, callbacks, reply.http.upgraded_data())
+        with trio.CancelScope() as scope:  # a stop gives a websocket STOP_GRACE, a retirement too
+            if self.stopping:
+                scope.deadline = trio.current_time() + STOP_GRACE
+            self.websocket_scopes.add(scope)
+            try:
+                await ws.serve_websocket(self, reply.stream, session, reply.connection, callbacks,
+                                         reply.http.upgraded_data())
+            finally:
+                self.websocket_scopes.discard(scope)
         return False
 
     def access(self, path: str, head, status: int, length: int, stream) -> None:
@@ -177,12 +187,28 @@ class Runtime:
                 if isinstance(item, model.Filemap):
                     self.filemap_roots[item.path] = os.path.realpath(item.path)
 
-    def begin_stop(self) -> None:
-        """Stop accepting, close idle connections, give the rest STOP_GRACE."""
-        if self.stopping:
+    def begin_stop(self, retire: bool = False) -> None:
+        """Stop accepting and answer every request from now on with
+        `Connection: close`. A stop (TERM, the parent's STOP) closes idle
+        keep-alive connections at once and gives the rest STOP_GRACE. A
+        retirement (the parent's RETIRE to a reload's old worker) closes no
+        connection a client may be sending on: an idle keep-alive connection
+        waits for its next request as usual, up to http_keepalive_time, so
+        every connection gets http_keepalive_time + STOP_GRACE in all.
+        Websockets get STOP_GRACE either way; a stop during a retirement
+        makes it a stop."""
+        now = trio.current_time()
+        if not self.stopping:
+            self.stopping, self.retiring = True, retire
+            self.accept_scope.cancel()
+            self.connections_scope.deadline = now + STOP_GRACE + (self.config.http_keepalive_time if retire else 0)
+            for scope in self.websocket_scopes:
+                scope.deadline = now + STOP_GRACE
+            if retire:
+                return
+        elif retire or not self.retiring:
             return
-        self.stopping = True
-        self.accept_scope.cancel()
+        self.retiring = False
         for scope in list(self.idle):
             scope.cancel()
-        self.connections_scope.deadline = trio.current_time() + STOP_GRACE
+        self.connections_scope.deadline = min(self.connections_scope.deadline, now + STOP_GRACE)

@@ -3,8 +3,11 @@
 Connections run in their own nursery, apart from the accept loops, so a
 graceful stop (a STOP message or SIGTERM) can stop accepting at once while
 requests in flight finish (within ipc's STOP_GRACE seconds) and idle
-keep-alive connections are closed. `worker_max_connections` bounds the
-connections a worker holds: at the limit it stops accepting until one ends.
+keep-alive connections are closed. A RETIRE message (a reload's old
+generation) stops accepting too, but lets every kept-alive connection have
+its next request answered, with `Connection: close` (Runtime.begin_stop).
+`worker_max_connections` bounds the connections a worker holds: at the
+limit it stops accepting until one ends.
 
 Layer: role (worker).
 """
@@ -123,7 +126,8 @@ async def _send_access_lines(rt: Runtime) -> None:
 
 
 async def _messages(rt: Runtime) -> None:
-    """What the parent says: STOP means a graceful stop; EOF means the
+    """What the parent says: STOP means a graceful stop, RETIRE a reload's
+    (idle keep-alive connections are answered once more); EOF means the
     parent is gone, so stop too."""
     while True:
         msg = await rt.channel.receive()
@@ -131,6 +135,8 @@ async def _messages(rt: Runtime) -> None:
             rt.begin_stop()
             if msg is None:
                 return
+        elif msg.id == MsgId.RETIRE:
+            rt.begin_stop(retire=True)
         elif msg.id == MsgId.PYTHON_SEND_OBJ:
             rt.tasks.spawn(rt.deliver_object, msg.payload)
         elif msg.id == MsgId.WEBSOCKET and msg.payload:

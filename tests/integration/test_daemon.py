@@ -1,14 +1,18 @@
 """The daemon as a whole, started for real on 127.0.0.1: workers serve,
-a killed worker is replaced, HUP reloads without failing a request, TERM
-lets a request in flight finish, readiness reaches $NOTIFY_SOCKET, and a
-root-started daemon drops the workers' privileges.
+a killed worker is replaced, HUP reloads without failing a request (a HUP
+a second too, under keep-alive clients that never retry), TERM lets a
+request in flight finish and stops generations still draining at once,
+readiness reaches $NOTIFY_SOCKET, and a root-started daemon drops the
+workers' privileges.
 
-Load comes from a few threads doing one request per connection, for a
-bounded time; each test reports its figures on stdout (pytest -s).
+Load comes from a few threads doing one request per connection, or from
+keep-alive clients (KeepAliveLoad), for a bounded time; each test reports
+its figures on stdout (pytest -s).
 """
 
 from __future__ import annotations
 
+import http.client
 import os
 import pwd
 import signal
@@ -62,8 +66,9 @@ async def slow(req):
 """
 
 
-def start(tmp_path: Path, *, workers: int = 2, version: str = "v1", extra: str = "", env=None, port=None) -> Daemon:
-    port = write_site(tmp_path, CONF, APP.replace("{version}", version), workers=workers, extra=extra, port=port)
+def start(tmp_path: Path, *, workers: int = 2, version: str = "v1", extra: str = "", env=None, port=None,
+          conf: str = CONF) -> Daemon:
+    port = write_site(tmp_path, conf, APP.replace("{version}", version), workers=workers, extra=extra, port=port)
     daemon = Daemon(tmp_path, port, env=env)
     daemon.wait_ready("/pid")
     return daemon
@@ -168,6 +173,101 @@ def test_hup_reloads_under_load_without_a_failed_request(tmp_path, daemons):
     assert load.failed == 0, load.errors[:5]
     assert load.bodies[b"v1"] > 0 and load.bodies[b"v2"] > 0
     assert not old_workers & set(daemon.workers())
+
+
+class KeepAliveLoad:
+    """Clients that each keep one connection alive and send requests back to
+    back with Python's http.client, never retrying: a request that fails
+    counts as failed, and the next one opens a new connection. A response
+    with `Connection: close` makes http.client open a new connection for the
+    next request by itself (that is no retry: nothing was lost)."""
+
+    def __init__(self, daemon: Daemon, path: str, clients: int):
+        self.daemon, self.path = daemon, path
+        self.requests = [0] * clients
+        self.failures = [0] * clients
+        self.connections = [1] * clients
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,)) for i in range(clients)]
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join(30)
+
+    def _run(self, i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.daemon.port, timeout=30)
+        while not self._stop.is_set():
+            try:
+                if conn.sock is None and self.requests[i]:
+                    self.connections[i] += 1
+                conn.request("GET", self.path)
+                response = conn.getresponse()
+                body = response.read()
+                if response.status != 200 or not body:
+                    raise http.client.HTTPException(f"{response.status} {body!r}")
+            except (OSError, http.client.HTTPException) as exc:
+                self.failures[i] += 1
+                self.errors.append(repr(exc))
+                conn.close()
+            self.requests[i] += 1
+        conn.close()
+
+
+def test_hup_every_second_fails_no_keep_alive_request(tmp_path, daemons):
+    daemon = start(tmp_path, conf=CONF.replace("    attach main\n", "    attach main\n    accesslog access.log\n"))
+    daemons.append(daemon)
+    with KeepAliveLoad(daemon, "/version", clients=8) as load:
+        for _ in range(10):
+            time.sleep(1.0)
+            daemon.signal(signal.SIGHUP)
+        time.sleep(1.0)
+    reloads = daemon.log().count("reloaded: generation")
+    print(f"\nHUP every second under keep-alive load: {sum(load.requests)} requests, {sum(load.failures)} failed, "
+          f"{reloads} reloads completed, {sum(load.connections)} connections; per client {load.requests}")
+    assert sum(load.failures) == 0, load.errors[:5]
+    assert min(load.requests) > 200
+    assert reloads >= 3  # HUPs that come while a generation starts are one reload
+    deadline = time.monotonic() + 10  # the clients are gone: every old generation is done
+    while len(daemon.workers()) > 2:
+        assert time.monotonic() < deadline, daemon.log()
+        time.sleep(0.05)
+    assert daemon.stop() == 0
+    logged = (tmp_path / "access.log").read_text().count('"GET /version HTTP/1.1" 200')
+    assert logged == sum(load.requests)  # every generation's lines, once each
+    assert "killed" not in daemon.log() and "cut off" not in daemon.log()
+
+
+def test_term_during_a_reload_drain_stops_at_once(tmp_path, daemons):
+    daemon = start(tmp_path)
+    daemons.append(daemon)
+    idle = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=10)
+    idle.request("GET", "/pid")
+    holder = int(idle.getresponse().read())  # its worker keeps the connection alive for 20 s
+    daemon.signal(signal.SIGHUP)
+    deadline = time.monotonic() + 15
+    while "reloaded: generation 2 serves" not in daemon.log():
+        assert time.monotonic() < deadline, daemon.log()
+        time.sleep(0.05)
+    daemon.signal(signal.SIGHUP)  # a second generation while the first drains
+    while "reloaded: generation 3 serves" not in daemon.log():
+        assert time.monotonic() < deadline, daemon.log()
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert holder in daemon.workers() and len(daemon.workers()) == 3  # still draining, on its idle connection
+    started = time.monotonic()
+    daemon.signal(signal.SIGTERM)
+    assert daemon.proc.wait(10) == 0
+    took = time.monotonic() - started
+    print(f"\nTERM during a drain: stopped in {took:.2f} s")
+    assert took < 3.0
+    idle.close()
 
 
 def test_broken_configuration_on_hup_keeps_the_old_one(tmp_path, daemons):

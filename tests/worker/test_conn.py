@@ -30,6 +30,12 @@ domain * {
         handler hello
         methods post
     }
+    route /slow {
+        handler slow
+    }
+    route /ws {
+        handler ws
+    }
 }
 """
 
@@ -38,11 +44,20 @@ def hello(req):
     req.response(200, b"hello")
 
 
+async def slow(req):
+    await trio.sleep(12)
+    req.response(200, b"slow done")
+
+
+def ws(req):
+    req.websocket_handshake(None, None, None)
+
+
 @pytest.fixture
 def runtime():
     loaded = config.loads(CONF, "t.conf", env={}, check_files=False)
     app = types.ModuleType("app")
-    app.hello = hello
+    app.hello, app.slow, app.ws = hello, slow, ws
     return Runtime.build(1, loaded.config, [app])
 
 
@@ -137,6 +152,97 @@ async def test_graceful_stop_closes_idle_keep_alive_but_answers_a_new_connection
         events = await read_response(fresh)
         assert events[0].status_code == 200 and (b"connection", b"close") in events[0].headers
         await fresh_done.wait()
+
+
+def get(conn, path="/"):
+    """A GET through the client's h11 connection, so that it can be kept alive."""
+    return conn.send(h11.Request(method="GET", target=path, headers=[("Host", "x")])) + conn.send(h11.EndOfMessage())
+
+
+async def kept_alive(nursery, runtime):
+    """A connection that had one request answered and is kept alive."""
+    client, done = await open_pair(nursery, runtime)
+    conn = h11.Connection(h11.CLIENT)
+    await client.send_all(get(conn))
+    assert (await read_response(client, conn))[0].status_code == 200
+    conn.start_next_cycle()
+    return client, conn, done
+
+
+async def test_retirement_answers_an_idle_connection_once_more_with_close(runtime, autojump_clock):
+    async with trio.open_nursery() as nursery:
+        client, conn, done = await kept_alive(nursery, runtime)
+        silent, _, silent_done = await kept_alive(nursery, runtime)
+        await trio.sleep(1)
+        runtime.begin_stop(retire=True)
+        await trio.sleep(15)
+        assert not done.is_set() and not silent_done.is_set()  # a reload's old worker closes no idle connection
+        await client.send_all(get(conn))
+        events = await read_response(client, conn)
+        assert events[0].status_code == 200 and (b"connection", b"close") in events[0].headers
+        await done.wait()
+        assert await client.receive_some(10) == b""
+        await silent_done.wait()  # idle for the whole keep-alive time: closed as usual
+        assert trio.current_time() == pytest.approx(20, abs=0.01)
+
+
+async def test_a_request_late_in_a_retirement_gets_more_than_the_stop_grace(runtime, autojump_clock):
+    with runtime.connections_scope:
+        async with trio.open_nursery() as nursery:
+            client, conn, done = await kept_alive(nursery, runtime)
+            runtime.begin_stop(retire=True)
+            await trio.sleep(15)
+            await client.send_all(get(conn, "/slow"))  # 12 s: done 27 s after the retirement, within 20 + 10
+            events = await read_response(client, conn)
+            assert events[0].status_code == 200 and (b"connection", b"close") in events[0].headers
+            await done.wait()
+    assert not runtime.connections_scope.cancelled_caught
+    assert trio.current_time() == pytest.approx(27, abs=0.01)
+
+
+async def test_term_during_a_retirement_closes_idle_connections_at_once(runtime, autojump_clock):
+    async with trio.open_nursery() as nursery:
+        _, _, done = await kept_alive(nursery, runtime)
+        runtime.begin_stop(retire=True)
+        await trio.sleep(5)
+        assert not done.is_set()
+        runtime.begin_stop()
+        await done.wait()
+        assert trio.current_time() == pytest.approx(5, abs=0.01)
+        assert runtime.connections_scope.deadline == pytest.approx(15, abs=0.01)  # STOP_GRACE from the TERM
+
+
+async def test_a_response_kept_alive_as_the_retirement_began_gets_its_next_request(runtime, autojump_clock):
+    async with trio.open_nursery() as nursery:
+        client, done = await open_pair(nursery, runtime)
+        conn = h11.Connection(h11.CLIENT)
+        await client.send_all(get(conn, "/slow"))
+        await trio.sleep(1)
+        runtime.begin_stop(retire=True)  # while the response, kept alive, is being made
+        events = await read_response(client, conn)
+        assert events[0].status_code == 200 and (b"connection", b"close") not in events[0].headers
+        conn.start_next_cycle()
+        await trio.sleep(5)
+        await client.send_all(get(conn))
+        events = await read_response(client, conn)
+        assert events[0].status_code == 200 and (b"connection", b"close") in events[0].headers
+        await done.wait()
+
+
+async def test_a_websocket_gets_the_stop_grace_on_a_retirement(runtime, autojump_clock):
+    wsproto = pytest.importorskip("wsproto")
+    with runtime.connections_scope:
+        async with trio.open_nursery() as nursery:
+            client, done = await open_pair(nursery, runtime)
+            ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
+            await client.send_all(ws.send(wsproto.events.Request(host="x", target="/ws")))
+            ws.receive_data(await client.receive_some(65536))
+            assert isinstance(next(ws.events()), wsproto.events.AcceptConnection)
+            await trio.sleep(1)
+            runtime.begin_stop(retire=True)
+            await done.wait()
+    assert trio.current_time() == pytest.approx(11, abs=0.01)
+    assert not runtime.connections_scope.cancelled_caught  # its own deadline, before the worker's
 
 
 async def test_pipelined_requests_in_one_write(runtime, autojump_clock):
