@@ -19,10 +19,17 @@ SSLYZE_STAMP   := $(SSLYZE_VENV)/.installed-$(SSLYZE_VERSION)
 BENCH_VENV     := .venv-bench
 ARGS           ?=
 
-.PHONY: run build test test-slow lint check golden man sslyze bench install uninstall clean
+.PHONY: packages packages-test run build test test-slow lint check golden man sslyze bench install uninstall clean
+
+# The Debian packages building needs (tools/system-packages: installed as
+# root with apt-get, else the command that installs them), and those the tests need.
+packages:
+	@PYTHON=$(PYTHON) tools/system-packages build
+packages-test:
+	@PYTHON=$(PYTHON) tools/system-packages test
 
 # Create the virtualenv and install korepyd with its test and lint tools.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | packages
 	@echo "==> creating the virtualenv in $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing korepyd and its dependencies"
@@ -58,12 +65,13 @@ run: build
 	@$(BIN)/korepyd -c conf/kore.conf
 
 # Every test, twice: with the compiled request path, then pure Python.
-test: build $(SSLYZE_STAMP)
+# (packages-test first: the build needs the compiler it installs).
+test: packages-test build $(SSLYZE_STAMP)
 	KOREPYD_SSLYZE=$(abspath $(SSLYZE_VENV))/bin/sslyze $(BIN)/python -m pytest
 	KOREPYD_SSLYZE=$(abspath $(SSLYZE_VENV))/bin/sslyze KOREPYD_NO_EXTENSIONS=1 $(BIN)/python -m pytest
 
 # The long tests: the Autobahn compression cases (several minutes).
-test-slow: build
+test-slow: packages-test build
 	$(BIN)/python -m pytest -m slow
 
 lint: $(STAMP)

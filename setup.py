@@ -11,6 +11,7 @@ KOREPYD_NO_EXTENSIONS=1, it says so and korepyd installs as pure Python.
 """
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -33,13 +34,22 @@ COMPILED = Path("korepyd", compiled.DIRECTORY.name)
 MANIFEST = str(COMPILED / compiled.MANIFEST)
 CYTHON_OUTPUT = "build/cython"
 DECLARATIONS = Path("build/pxd")   # the generated .pxd files, found by Cython on its include path
+# Where `pip install -e` builds (its own directories are temporary): kept, a rebuild redoes only what changed.
+IN_PLACE_LIB, IN_PLACE_TEMP = "build/in-place/lib", "build/in-place/temp"
 BUILD = "setup.py"  # the manifest's line for how modules are built: a change of it rebuilds everything
 
 
+# Each job compiles one module, on as many processors as this process may use.
+JOBS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def hot_path():
-    # The C is Cython's: its warnings are not ours to mend (-w), nobody debugs it (-g0: a third the size).
-    return [Extension(name, [str(compiled.source_of(name).relative_to(ROOT))], extra_compile_args=["-w", "-g0"])
-            for name in compiled.HOT_PATH]
+    """The largest sources first: the parallel jobs then end together."""
+    # The C is Cython's: its warnings are not ours to mend (-w), nobody debugs it (-g0: a third the size);
+    # -O2, not Python's -O3: 15% less compile time for 0.8% more instructions per plain request.
+    names = sorted(compiled.HOT_PATH, key=lambda name: -compiled.source_of(name).stat().st_size)
+    return [Extension(name, [str(compiled.source_of(name).relative_to(ROOT))], extra_compile_args=["-w", "-g0", "-O2"])
+            for name in names]
 
 
 def _write_declarations() -> None:
@@ -49,29 +59,47 @@ def _write_declarations() -> None:
         target = DECLARATIONS.joinpath(*name.split(".")).with_suffix(".pxd")
         if text:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
+            if not target.is_file() or target.read_text() != text:  # a newer .pxd makes Cython redo its module
+                target.write_text(text)
         else:
             target.unlink(missing_ok=True)
 
 
 class build_optional_ext(build_ext):
     def finalize_options(self):
-        """Turns the Python sources into C first, or drops the extensions."""
-        self.checksums = {name: compiled.checksum(compiled.source_of(name)) for name in compiled.HOT_PATH}
-        self.checksums[BUILD] = compiled.checksum(Path(__file__), ROOT / "korepyd" / "declarations.py")
+        """Drops the extensions when they cannot be built. Nothing is written
+        yet: pip finalizes this command in phases that build nothing."""
+        if self.editable_mode or self.inplace:
+            self.build_lib, self.build_temp = IN_PLACE_LIB, IN_PLACE_TEMP
         try:
             if compiled.disabled():
                 raise RuntimeError(f"{compiled.DISABLE} is set")
-            from Cython.Build import cythonize
-
-            self._forget_changed()
-            _write_declarations()
-            self.distribution.ext_modules = cythonize(
-                hot_path(), build_dir=CYTHON_OUTPUT, quiet=True, include_path=[str(DECLARATIONS)],
-                compiler_directives={"language_level": 3, "annotation_typing": False})
+            import Cython.Build  # noqa: F401 - only whether it is there
         except Exception as why:  # noqa: BLE001 - whatever it is, korepyd stays pure Python and says so
             self._pure_python(why)
         super().finalize_options()
+        if self.parallel is None:  # unless -j says otherwise
+            self.parallel = JOBS
+
+    def run(self):
+        """Turns the Python sources into C first (what changed only), on every processor."""
+        self.checksums = {name: compiled.checksum(compiled.source_of(name)) for name in compiled.HOT_PATH}
+        self.checksums[BUILD] = compiled.checksum(Path(__file__), ROOT / "korepyd" / "declarations.py")
+        if self.extensions:
+            try:
+                from Cython.Build import cythonize
+
+                self._forget_changed()
+                _write_declarations()
+                c_files = {ext.name: ext.sources for ext in cythonize(
+                    hot_path(), build_dir=CYTHON_OUTPUT, quiet=True, include_path=[str(DECLARATIONS)],
+                    nthreads=JOBS if JOBS > 1 else 0,
+                    compiler_directives={"language_level": 3, "annotation_typing": False})}
+                for ext in self.extensions:
+                    ext.sources = c_files[ext.name]
+            except Exception as why:  # noqa: BLE001 - as above
+                self._pure_python(why)
+        super().run()
 
     def _forget_changed(self):
         """Cython and build_ext go by timestamps; a source whose checksum is not
