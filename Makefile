@@ -9,6 +9,7 @@ PIP_INSTALL_FLAGS ?=
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 # sslyze (the Mozilla TLS profile check) pins its own cryptography and
 # pydantic, so it lives in a virtualenv of its own.
 SSLYZE_VERSION := 6.3.1
@@ -28,16 +29,24 @@ packages:
 packages-test:
 	@PYTHON=$(PYTHON) tools/system-packages test
 
-# Create the virtualenv and install korepyd with its test and lint tools.
+# Create the virtualenv with what building needs (tools/requirements build)
+# and install korepyd into it, with its dependencies: that compiles the
+# request path (see build). The test and lint tools come in a second step,
+# for the targets that use them, so `make run` waits for nothing it does not run.
 $(STAMP): pyproject.toml | packages
 	@echo "==> creating the virtualenv in $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "==> installing korepyd and its dependencies"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
+	@echo "==> installing korepyd and its dependencies, compiling its request path"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check $$($(BIN)/python tools/requirements build)
 	@PYTHONWARNINGS="ignore:Editable installation" \
-		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,lint]'
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
 	@touch $(STAMP)
 	@echo "==> installed"
+
+$(DEV_STAMP): $(STAMP) pyproject.toml
+	@echo "==> installing the test and lint tools"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check $$($(BIN)/python tools/requirements test lint)
+	@touch $(DEV_STAMP)
 
 # sslyze, for tests/integration/test_tls_profile.py.
 $(SSLYZE_STAMP):
@@ -66,15 +75,15 @@ run: build
 
 # Every test, twice: with the compiled request path, then pure Python.
 # (packages-test first: the build needs the compiler it installs).
-test: packages-test build $(SSLYZE_STAMP)
+test: packages-test build $(DEV_STAMP) $(SSLYZE_STAMP)
 	KOREPYD_SSLYZE=$(abspath $(SSLYZE_VENV))/bin/sslyze $(BIN)/python -m pytest
 	KOREPYD_SSLYZE=$(abspath $(SSLYZE_VENV))/bin/sslyze KOREPYD_NO_EXTENSIONS=1 $(BIN)/python -m pytest
 
 # The long tests: the Autobahn compression cases (several minutes).
-test-slow: packages-test build
+test-slow: packages-test build $(DEV_STAMP)
 	$(BIN)/python -m pytest -m slow
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check korepyd tests
 
 # korepyd against uvicorn, hypercorn and granian (see README, Benchmarks):
@@ -87,7 +96,7 @@ check: $(STAMP)
 	$(BIN)/korepyd -t -c $(CONF)
 
 # Rewrite the expected results of the config golden files (review the diff!).
-golden: $(STAMP)
+golden: $(DEV_STAMP)
 	KOREPYD_BLESS=1 $(BIN)/python -m pytest tests/config/test_golden.py -q
 
 # Regenerate man/kore.conf.5 from the directive table.
