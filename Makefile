@@ -30,16 +30,19 @@ packages-test:
 	@PYTHON=$(PYTHON) tools/system-packages test
 
 # Create the virtualenv with what building needs (tools/requirements build)
-# and install korepyd into it, with its dependencies: that compiles the
-# request path (see build). The test and lint tools come in a second step,
+# and install korepyd into it (which compiles the request path: see build)
+# while its dependencies install beside it. The test and lint tools come in a second step,
 # for the targets that use them, so `make run` waits for nothing it does not run.
 $(STAMP): pyproject.toml | packages
 	@echo "==> creating the virtualenv in $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing korepyd and its dependencies, compiling its request path"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check $$($(BIN)/python tools/requirements build)
-	@PYTHONWARNINGS="ignore:Editable installation" \
-		$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e .
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check $$($(BIN)/python tools/requirements runtime) & \
+		deps=$$!; \
+		PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet \
+			--disable-pip-version-check --no-deps --no-build-isolation -e . || { wait $$deps; exit 1; }; \
+		wait $$deps
 	@touch $(STAMP)
 	@echo "==> installed"
 
