@@ -26,7 +26,7 @@ from korepyd.kore._constants import TIMER_ONESHOT
 def _tasks(what: str):
     if _state.runtime is None:
         raise RuntimeError(f"{what} only works in a worker")
-    return _state.tasks
+    return _state.runtime.tasks
 
 
 async def suspend(ms: int) -> None:

@@ -82,16 +82,11 @@ def daemons():
         d.stop()
 
 
-class Load:
-    """Threads sending requests, one connection each, until stopped."""
+class _Threads:
+    """Runs `self._threads` while the `with` block lasts (a load's clients)."""
 
-    def __init__(self, daemon: Daemon, path: str, threads: int = 2):
-        self.daemon, self.path = daemon, path
-        self.results: Counter = Counter()
-        self.bodies: Counter = Counter()
-        self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
+    _stop: threading.Event
+    _threads: list[threading.Thread]
 
     def __enter__(self):
         for t in self._threads:
@@ -102,6 +97,18 @@ class Load:
         self._stop.set()
         for t in self._threads:
             t.join(30)
+
+
+class Load(_Threads):
+    """Threads sending requests, one connection each, until stopped."""
+
+    def __init__(self, daemon: Daemon, path: str, threads: int = 2):
+        self.daemon, self.path = daemon, path
+        self.results: Counter = Counter()
+        self.bodies: Counter = Counter()
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(threads)]
 
     def _run(self):
         while not self._stop.is_set():
@@ -175,7 +182,7 @@ def test_hup_reloads_under_load_without_a_failed_request(tmp_path, daemons):
     assert not old_workers & set(daemon.workers())
 
 
-class KeepAliveLoad:
+class KeepAliveLoad(_Threads):
     """Clients that each keep one connection alive and send requests back to
     back with Python's http.client, never retrying: a request that fails
     counts as failed, and the next one opens a new connection. A response
@@ -190,16 +197,6 @@ class KeepAliveLoad:
         self.errors: list[str] = []
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, args=(i,)) for i in range(clients)]
-
-    def __enter__(self):
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for t in self._threads:
-            t.join(30)
 
     def _run(self, i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.daemon.port, timeout=30)
