@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import socket as _socket
 
-import trio as _trio
-
 
 class connection:
     def __init__(self, stream, sni: str | None = None):
@@ -36,14 +34,19 @@ class connection:
             raise RuntimeError("invalid family")
         return sock.getpeername()[0]
 
+    def _peer_certificate(self, binary_form: bool = False):
+        """ssl's getpeercert() of a TLS connection's stream; None on plain ones."""
+        getpeercert = getattr(self._stream, "getpeercert", None)
+        return getpeercert(binary_form) if getpeercert is not None else None
+
     @property
     def x509(self) -> bytes | None:
         """The client's certificate (DER), when it sent one."""
-        return self._stream.getpeercert(binary_form=True) if isinstance(self._stream, _trio.SSLStream) else None
+        return self._peer_certificate(binary_form=True)
 
     @property
     def x509dict(self) -> dict | None:
-        cert = self._stream.getpeercert() if isinstance(self._stream, _trio.SSLStream) else None
+        cert = self._peer_certificate()
         if not cert:
             return None
         names = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",

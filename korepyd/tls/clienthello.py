@@ -11,7 +11,9 @@ whole ClientHello is there, None while more is needed, and raises NotTLS
 for a connection that does not start with a TLS handshake record and
 MalformedHello for garbage (record layer: RFC 8446 section 5.1;
 ClientHello: section 4.1.2; server_name: RFC 6066 section 3; ALPN: RFC
-7301). It reads at most MAX_HELLO bytes.
+7301). It reads at most MAX_HELLO bytes. When it wants more, wanted()
+says how many bytes in all it needs to go on (the end of the record
+begun), so a reader that only peeks can wait for exactly that.
 
 Layer: wire (TLS), sans-IO.
 """
@@ -59,6 +61,18 @@ def parse(data: bytes) -> Hello | None:
     if len(body) < 4 + length:
         return None
     return _client_hello(memoryview(body)[4:4 + length])
+
+
+def wanted(data: bytes) -> int:
+    """How many bytes parse() needs in all to get further, when it
+    returned None for `data`: the end of the first record not whole yet."""
+    i = 0
+    while i + 5 <= len(data):
+        end = i + 5 + int.from_bytes(data[i + 3:i + 5], "big")
+        if end > len(data):
+            return min(end, MAX_HELLO + 1)
+        i = end
+    return min(i + 5, MAX_HELLO + 1)
 
 
 def _handshake_bytes(data: bytes) -> bytes | None:

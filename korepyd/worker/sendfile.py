@@ -1,7 +1,8 @@
 """Zero-copy file bodies: os.sendfile(2) on a plain connection (PlainStream),
 driven by trio's readiness waits, the response head sent just before with
-MSG_MORE so that head and file leave together; any other stream (TLS)
-gets the head, then the file in read chunks.
+MSG_MORE so that head and file leave together; any other stream (TLS:
+the bytes must pass through OpenSSL) gets the head, then the file in read
+chunks.
 
 Layer: role (worker).
 """
@@ -20,7 +21,7 @@ CHUNK = 1 << 20
 
 async def send_file(stream: trio.abc.SendStream, head: bytes, fd: int, offset: int, count: int) -> None:
     """`head`, then `count` bytes of the file `fd` from `offset`."""
-    if isinstance(stream, PlainStream):
+    if isinstance(stream, PlainStream) and stream.zero_copy:
         await stream.send_more(head)
         await _sendfile(stream.socket, fd, offset, count)
         return

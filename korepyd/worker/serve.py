@@ -84,23 +84,26 @@ async def _accept_loop(rt: Runtime, sock, server: str, tls: bool, slots: trio.Se
             raise
         if client.family in (socket.AF_INET, socket.AF_INET6):
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        stream = PlainStream(socket.socket(client.family, client.type, fileno=client.detach()))
-        connections.start_soon(_connection, rt, stream, server, tls, slots)
+        accepted = socket.socket(client.family, client.type, fileno=client.detach())
+        connections.start_soon(_connection, rt, accepted, server, tls, slots)
 
 
-async def _connection(rt: Runtime, stream, server: str, tls: bool, slots: trio.Semaphore) -> None:
+async def _connection(rt: Runtime, sock: socket.socket, server: str, tls: bool, slots: trio.Semaphore) -> None:
+    stream = None
     try:
         sni = None
         if tls:
-            accepted = await rt.tls.accept(stream, server, rt.config.http_header_timeout)
+            accepted = await rt.tls.accept(sock, server, rt.config.http_header_timeout)
             if accepted is None:
                 return
             stream, sni = accepted
+        else:
+            stream = PlainStream(sock)
         await serve_connection(rt, stream, server, tls, sni)
     except Exception:  # a bug must cost one connection, never the worker
         log.exception("internal error on a connection (closed); please report it")
         with trio.CancelScope(shield=True):
-            await trio.aclose_forcefully(stream)
+            await trio.aclose_forcefully(stream or PlainStream(sock))
     finally:
         slots.release()
 

@@ -1,5 +1,6 @@
-"""The stream of one plain TCP (or unix) connection: trio.SocketStream's
-job with less work per request.
+"""The stream of one TCP (or unix) connection: trio.SocketStream's job
+with less work per request (PlainStream), and the same over TLS with
+OpenSSL reading and writing the socket itself (TlsStream).
 
 trio's SocketStream makes two scheduler passes per call, guards against
 concurrent use and wraps every call in context managers; on a keep-alive
@@ -16,6 +17,15 @@ one writer task: no call of the same direction ever overlaps, so no
 conflict detector is needed (a websocket frame is written with
 send_nowait() only while the writer has nothing queued, worker/ws.py).
 
+TlsStream is trio.SSLStream's job: an ssl.SSLSocket in non-blocking
+mode, so a record is read, decrypted, encrypted and written inside
+OpenSSL, in one call, instead of being pumped through a memory BIO in
+Python (trio's way, which cost three times the request's own work). It
+waits on the descriptor as PlainStream does: OpenSSL says which way
+(SSLWantReadError, SSLWantWriteError). An SSL write never takes part of
+its data (Python leaves partial writes off): it takes it all, or says it
+would block and is called again with the same bytes.
+
 Layer: role (worker).
 """
 
@@ -23,6 +33,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl  # held unloaded until TLS is used (worker/deferred.py): no ssl name is read at import
 
 import trio
 from trio.lowlevel import checkpoint, notify_closing, wait_readable, wait_writable
@@ -31,6 +42,8 @@ _BROKEN = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, Timeou
 
 
 class PlainStream(trio.abc.HalfCloseableStream):
+    zero_copy = True         # os.sendfile() may write to the socket (worker/sendfile.py)
+
     def __init__(self, sock: socket.socket):
         sock.setblocking(False)
         self.socket = sock
@@ -58,8 +71,11 @@ class PlainStream(trio.abc.HalfCloseableStream):
             data = self.receive_nowait(size)
             if data is not None:
                 return data
-            await wait_readable(self.socket)
+            await self._wait_for_data()
             self._yielded = True
+
+    async def _wait_for_data(self) -> None:
+        await wait_readable(self.socket)
 
     def send_nowait(self, data, flags: int = 0) -> int:
         """How much of `data` the socket took at once (0: none, it would block)."""
@@ -109,6 +125,82 @@ class PlainStream(trio.abc.HalfCloseableStream):
             notify_closing(self.socket)
             self.socket.close()
         await checkpoint()
+
+
+class TlsStream(PlainStream):
+    """A TLS connection on a non-blocking ssl.SSLSocket (context.wrap_socket
+    with do_handshake_on_connect=False); do_handshake() first."""
+
+    zero_copy = False
+
+    def __init__(self, sock: ssl.SSLSocket):
+        super().__init__(sock)
+        self._want_write = False   # OpenSSL must write before it can read on (a TLS 1.3 KeyUpdate)
+
+    async def do_handshake(self) -> None:
+        """Complete the handshake; an SSLError (or OSError) if it fails."""
+        while True:
+            try:
+                self.socket.do_handshake()
+                return
+            except ssl.SSLWantReadError:
+                await wait_readable(self.socket)
+            except ssl.SSLWantWriteError:
+                await wait_writable(self.socket)
+
+    def receive_nowait(self, max_bytes: int = 65536) -> bytes | None:
+        try:
+            data = self.socket.recv(max_bytes)   # b"" at close_notify and, suppressed, at a bare EOF
+        except ssl.SSLWantReadError:
+            return None
+        except ssl.SSLWantWriteError:
+            self._want_write = True
+            return None
+        except ssl.SSLError as exc:   # a bad record, an alert
+            raise trio.BrokenResourceError(str(exc)) from exc
+        except OSError as exc:
+            raise _translate(exc) from exc
+        self._yielded = False
+        return data
+
+    async def _wait_for_data(self) -> None:
+        if self._want_write:
+            self._want_write = False
+            await wait_writable(self.socket)
+        else:
+            await wait_readable(self.socket)
+
+    def send_nowait(self, data, flags: int = 0) -> int:
+        """All of `data` (the records are written), or 0: call again with
+        the same bytes once the socket can take more. `flags` (MSG_MORE)
+        do not apply to TLS."""
+        try:
+            return self.socket.send(data)
+        except ssl.SSLWantWriteError:
+            return 0
+        except ssl.SSLWantReadError as exc:   # only a renegotiation would; contexts refuse them
+            raise trio.BrokenResourceError("TLS renegotiation refused") from exc
+        except ssl.SSLError as exc:   # a bad record, an alert
+            raise trio.BrokenResourceError(str(exc)) from exc
+        except OSError as exc:
+            raise _translate(exc) from exc
+
+    def getpeercert(self, binary_form: bool = False):
+        """The client's certificate (client_verify), as ssl.SSLSocket gives it."""
+        return self.socket.getpeercert(binary_form)
+
+    async def send_eof(self) -> None:
+        """TLS has no half-close: the end is close_notify, sent by aclose()."""
+        await checkpoint()
+
+    async def aclose(self) -> None:
+        """Send close_notify (without waiting for the client's), then close."""
+        if self.socket.fileno() != -1:
+            try:
+                self.socket.unwrap()
+            except (ssl.SSLError, OSError, ValueError):
+                pass   # the client's close_notify has not come (usual), or the connection is broken
+        await super().aclose()
 
 
 def _translate(exc: OSError) -> Exception:

@@ -2,8 +2,9 @@
 handshake of each connection on a TLS listener (Kore: the SNI and ALPN
 callbacks of src/tls_openssl.c).
 
-A connection's ClientHello is read first (korepyd.tls.clienthello), so
-the context is picked before the handshake starts:
+A connection's ClientHello is read first (korepyd.tls.clienthello), by
+peeking, so that it stays in the kernel for OpenSSL, and the context is
+picked before the handshake starts:
 
 - a client offering `acme-tls/1` for a domain with a pending tls-alpn-01
   challenge gets the challenge certificate, and the connection ends after
@@ -12,9 +13,10 @@ the context is picked before the handshake starts:
   matches on that server, or the server's first domain when it sent no
   name or an unknown one.
 
-Contexts are replaced whenever keymgr sends new material; connections
-already established keep the context they started with. The worker never
-reads key files: the files a context needs besides the key material
+The handshake and every record after it are OpenSSL's own work on the
+socket (worker/stream.py's TlsStream). Contexts are replaced whenever
+keymgr sends new material; connections already established keep the
+context they started with. The worker never reads key files: the files a context needs besides the key material
 (tls_dhparam, client_verify's CA and CRL) are read before the worker
 drops its privileges.
 
@@ -25,10 +27,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import ssl
 import tempfile
 
 import trio
+from trio.lowlevel import wait_readable
 
 from korepyd import log
 from korepyd.config import model
@@ -36,9 +40,9 @@ from korepyd.core.router import Router
 from korepyd.ipc.keymaterial import HTTP_01, Certificate, Challenge
 from korepyd.tls import clienthello
 from korepyd.tls.context import ACME_TLS_ALPN, Profile, challenge_context, server_context
-from korepyd.worker.replay import ReplayStream
+from korepyd.worker.stream import PlainStream, TlsStream
 
-HELLO_READ = 16384
+HELLO_POLL = 0.01   # seconds between peeks where the socket cannot wait for a whole record
 
 
 class TlsState:
@@ -114,46 +118,69 @@ class TlsState:
             context = self.contexts.get(self.first[server])
         return context, False
 
-    async def accept(self, stream: trio.abc.HalfCloseableStream, server: str,
-                     timeout: float) -> tuple[trio.SSLStream, str | None] | None:
+    async def accept(self, sock: socket.socket, server: str,
+                     timeout: float) -> tuple[TlsStream, str | None] | None:
         """Read the ClientHello and complete the handshake within `timeout`
         seconds; the TLS stream and the client's server name, or None when
         the connection is to be closed (it is then closed)."""
+        conn: PlainStream = PlainStream(sock)
         with trio.move_on_after(timeout):
             try:
-                accepted = await self._handshake(stream, server)
-                if accepted is not None:
-                    return accepted
-            except (trio.BrokenResourceError, trio.ClosedResourceError, ssl.SSLError, OSError):
-                pass
-            except (clienthello.NotTLS, clienthello.MalformedHello):
-                pass
-        await trio.aclose_forcefully(stream)
+                hello = await _peek_hello(conn)
+                context, acme = self.choose(server, hello) if hello is not None else (None, False)
+                if context is not None:
+                    conn = TlsStream(context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False))
+                    await _handshake(conn, hello, context)
+                    if not acme:  # an ACME validator has seen the certificate: close (RFC 8737 3)
+                        return conn, hello.server_name
+            except (OSError, trio.BrokenResourceError):
+                pass  # ssl.SSLError is an OSError
+        await trio.aclose_forcefully(conn)
         return None
 
-    async def _handshake(self, stream: trio.abc.HalfCloseableStream, server: str):
-        buffered = b""
-        while (hello := clienthello.parse(buffered)) is None:
-            data = await stream.receive_some(HELLO_READ)
+
+async def _peek_hello(conn: PlainStream) -> clienthello.Hello | None:
+    """The ClientHello, read with MSG_PEEK so that it stays in the kernel for
+    OpenSSL to read; None when the client closed or sent no ClientHello
+    (plain HTTP is answered). While the hello is incomplete, SO_RCVLOWAT makes the wait
+    end only once the record begun is whole."""
+    sock, low_water, seen = conn.socket, 1, 0
+    try:
+        while True:
+            try:
+                data = sock.recv(clienthello.MAX_HELLO + 1, socket.MSG_PEEK)
+            except BlockingIOError:
+                await wait_readable(sock)
+                continue
             if not data:
                 return None
-            buffered += data
-            if buffered[:1].isalpha():  # plain HTTP on the TLS port
-                await _plain_http_answer(stream)
+            try:
+                hello = clienthello.parse(data)
+            except (clienthello.NotTLS, clienthello.MalformedHello):
+                conn.receive_nowait(len(data))  # taken: the close is then a FIN, not a reset
+                if data[:1].isalpha():  # plain HTTP on the TLS port
+                    await _plain_http_answer(conn)
                 return None
-        context, acme = self.choose(server, hello)
-        if context is None:
-            return None
-        tls = trio.SSLStream(ReplayStream(stream, buffered), context, server_side=True)
-        try:
-            await tls.do_handshake()
-        except trio.BrokenResourceError as exc:
-            if context.verify_mode == ssl.CERT_REQUIRED:  # as Kore: worth a line only where certificates are checked
-                log.info(f"TLS handshake for {hello.server_name or '(no name)'} failed: {_reason(exc)}")
-            raise
-        if acme:
-            return None  # the validator has seen the certificate; RFC 8737 3: close
-        return tls, hello.server_name
+            if hello is not None:
+                return hello
+            if len(data) == seen:  # no progress: a socket without SO_RCVLOWAT in poll (unix)
+                await trio.sleep(HELLO_POLL)
+            seen, low_water = len(data), clienthello.wanted(data)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, low_water)
+            await wait_readable(sock)
+    finally:
+        if low_water != 1 and sock.fileno() != -1:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
+
+
+async def _handshake(conn: TlsStream, hello: clienthello.Hello, context: ssl.SSLContext) -> None:
+    try:
+        await conn.do_handshake()
+    except OSError as exc:
+        if context.verify_mode == ssl.CERT_REQUIRED:  # as Kore: worth a line only where certificates are checked
+            reason = getattr(exc, "reason", None) or str(exc) or "connection closed"
+            log.info(f"TLS handshake for {hello.server_name or '(no name)'} failed: {reason}")
+        raise
 
 
 PLAIN_HTTP_BODY = b"This port speaks HTTPS: use an https:// URL.\n"
@@ -161,17 +188,12 @@ PLAIN_HTTP_ANSWER = (b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-
                      b"content-length: %d\r\n\r\n%s" % (len(PLAIN_HTTP_BODY), PLAIN_HTTP_BODY))
 
 
-async def _plain_http_answer(stream: trio.abc.HalfCloseableStream) -> None:
+async def _plain_http_answer(conn: PlainStream) -> None:
     """What nginx and Caddy do for a plain HTTP request on a TLS port."""
     try:
-        await stream.send_all(PLAIN_HTTP_ANSWER)
+        await conn.send_all(PLAIN_HTTP_ANSWER)
     except (trio.BrokenResourceError, trio.ClosedResourceError):
         pass
-
-
-def _reason(exc: BaseException) -> str:
-    cause = exc.__cause__
-    return getattr(cause, "reason", None) or str(cause or exc) or "connection closed"
 
 
 def _read(path: str | None) -> bytes | None:

@@ -1,9 +1,9 @@
 """Test Responders for issue(): they answer pebble's validations the way
 korepyd's workers will, on 127.0.0.1 and ::1.
 
-- TlsAlpnResponder: reads the ClientHello first (korepyd.tls.clienthello),
+- TlsAlpnResponder: peeks at the ClientHello first (korepyd.tls.clienthello),
   and only for ALPN acme-tls/1 and a name with a live challenge hands the
-  bytes read, replayed, to trio.SSLStream with the challenge certificate.
+  connection to trio.SSLStream with the challenge certificate.
 - Http01Responder: a tiny h11 server answering the http-01 path.
 
 `async with serving(responder, port):` runs one while the body runs.
@@ -12,6 +12,7 @@ korepyd's workers will, on 127.0.0.1 and ::1.
 from __future__ import annotations
 
 import contextlib
+import socket
 import ssl
 
 import h11
@@ -20,7 +21,6 @@ import trio
 from korepyd.acme.challenge import ACME_TLS_ALPN, http01_path, tlsalpn01_certificate
 from korepyd.tls import clienthello
 from korepyd.tls.context import challenge_context
-from korepyd.worker.replay import ReplayStream
 
 HOSTS = ("127.0.0.1", "::1")
 READ_TIMEOUT = 10.0
@@ -68,18 +68,19 @@ class TlsAlpnResponder(Recorder):
     async def handle(self, stream: trio.SocketStream) -> None:
         try:
             async with stream:
-                buffered, hello = b"", None
+                hello = None
                 with trio.move_on_after(READ_TIMEOUT):
-                    while hello is None:
-                        data = await stream.receive_some(16384)
+                    while hello is None:   # peeked: the handshake reads the same bytes again
+                        data = await stream.socket.recv(16384, socket.MSG_PEEK)
                         if not data:
                             return
-                        buffered += data
-                        hello = clienthello.parse(buffered)
+                        hello = clienthello.parse(data)
+                        if hello is None:
+                            await trio.sleep(0.01)
                 context = self.contexts.get(hello.server_name) if hello else None
                 if context is None or ACME_TLS_ALPN.encode() not in hello.alpn:
                     return
-                tls = trio.SSLStream(ReplayStream(stream, buffered), context, server_side=True)
+                tls = trio.SSLStream(stream, context, server_side=True)
                 with trio.move_on_after(READ_TIMEOUT):
                     await tls.do_handshake()
                     self.handshakes.append(hello.server_name)

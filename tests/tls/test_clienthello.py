@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from korepyd.tls import clienthello
 from korepyd.tls.clienthello import Hello, MalformedHello, NotTLS, parse
 
 
@@ -83,3 +84,17 @@ def test_fuzz_never_crashes(noise, cut):
             parse(data)
         except (NotTLS, MalformedHello):
             pass
+
+
+@pytest.mark.parametrize("size", [1, 7, 100, 16384])
+def test_wanted_is_the_end_of_the_record_begun(size):
+    """A reader that peeks waits for wanted() bytes: each time it has them,
+    parse() gets further, and it ends with the Hello, never asking for
+    more than the whole ClientHello."""
+    data = refragment(HELLO, size)
+    have = 0
+    while (hello := clienthello.parse(data[:have])) is None:
+        need = clienthello.wanted(data[:have])
+        assert have < need <= len(data)
+        have = need
+    assert hello.server_name == "example.com" and have == len(data)
