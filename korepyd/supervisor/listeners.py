@@ -25,6 +25,13 @@ from dataclasses import dataclass, field
 from korepyd.config import model
 from korepyd.errors import KorepydError
 
+# A TCP listener hands a worker a connection once its client has sent
+# something (its request, or its ClientHello), as nginx's `listen ...
+# deferred`: a new connection is then served without waiting for its
+# first bytes. One that stays silent is handed over after about this many
+# seconds all the same, and http_header_timeout runs from then.
+DEFER_ACCEPT = 1
+
 
 class ListenError(KorepydError):
     """A listener could not be opened; the message says what to do."""
@@ -91,6 +98,8 @@ def _tcp(bind: model.Bind, backlog: int, workers: int) -> list[socket.socket]:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # every connection accepted inherits it
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, DEFER_ACCEPT)
             sock.bind(address)
             sock.listen(backlog)
         except OSError as exc:

@@ -178,6 +178,9 @@ async def _next_event(http: HttpConnection, stream):
 
 
 async def _close(stream) -> None:
+    if isinstance(stream, PlainStream):
+        stream.close_last()   # this task is its last user
+        return
     with trio.move_on_after(1) as scope:
         scope.shield = True
         try:

@@ -7,7 +7,8 @@ keep-alive connections are closed. A RETIRE message (a reload's old
 generation) stops accepting too, but lets every kept-alive connection have
 its next request answered, with `Connection: close` (Runtime.begin_stop).
 `worker_max_connections` bounds the connections a worker holds: at the
-limit it stops accepting until one ends.
+limit it stops accepting until one ends. A readable listener is emptied
+up to `worker_accept_threshold` connections at a time, as in Kore.
 
 Layer: role (worker).
 """
@@ -21,6 +22,7 @@ import socket
 import time
 
 import trio
+from trio.lowlevel import wait_readable
 
 from korepyd import log
 from korepyd.ipc import KEYMGR, PARENT, IpcError, Message, MsgId, accesslog
@@ -56,8 +58,8 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
                         await rt.tls.complete.wait()
                     async with trio.open_nursery() as accepting:
                         for lfd in boot.listeners:
-                            sock = trio.socket.from_stdlib_socket(socket.socket(fileno=lfd.fd))
-                            accepting.start_soon(_accept_loop, rt, sock, lfd.server, lfd.tls, slots, connections)
+                            listener = socket.socket(fileno=lfd.fd)
+                            accepting.start_soon(_accept_loop, rt, listener, lfd.server, lfd.tls, slots, connections)
                         await rt.channel.send(Message(MsgId.READY, rt.worker_id, PARENT, str(os.getpid()).encode()))
                         await trio.sleep_forever()
         if rt.connections_scope.cancelled_caught:
@@ -67,25 +69,33 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
         nursery.cancel_scope.cancel()
 
 
-async def _accept_loop(rt: Runtime, sock, server: str, tls: bool, slots: trio.Semaphore, connections) -> None:
+async def _accept_loop(rt: Runtime, listener: socket.socket, server: str, tls: bool, slots: trio.Semaphore,
+                       connections) -> None:
+    """Kore's accept: once the listener is readable, take up to
+    worker_accept_threshold connections in one go, then serve them; wait
+    for a connection slot (worker_max_connections) only at the limit."""
+    listener.setblocking(False)  # TCP_NODELAY: the parent set it on the listener, which passes it on (Linux)
+    threshold = rt.config.worker_accept_threshold
     while True:
-        await slots.acquire()
-        try:
-            client, _ = await sock.accept()
-        except OSError as exc:
-            slots.release()
-            if exc.errno in CAPACITY_ERRNOS:
+        await wait_readable(listener)
+        for _ in range(threshold):
+            try:
+                slots.acquire_nowait()
+            except trio.WouldBlock:
+                await slots.acquire()
+            try:
+                accepted, _ = listener.accept()
+            except BlockingIOError:
+                slots.release()
+                break
+            except OSError as exc:
+                slots.release()
+                if exc.errno not in CAPACITY_ERRNOS:
+                    raise
                 log.warning(f"accept: {exc.strerror}; pausing for 100 ms")
                 await trio.sleep(0.1)
-                continue
-            raise
-        except BaseException:
-            slots.release()
-            raise
-        if client.family in (socket.AF_INET, socket.AF_INET6):
-            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        accepted = socket.socket(client.family, client.type, fileno=client.detach())
-        connections.start_soon(_connection, rt, accepted, server, tls, slots)
+                break
+            connections.start_soon(_connection, rt, accepted, server, tls, slots)
 
 
 async def _connection(rt: Runtime, sock: socket.socket, server: str, tls: bool, slots: trio.Semaphore) -> None:

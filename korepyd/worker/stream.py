@@ -17,6 +17,9 @@ one writer task: no call of the same direction ever overlaps, so no
 conflict detector is needed (a websocket frame is written with
 send_nowait() only while the writer has nothing queued, worker/ws.py).
 
+A connection's own task closes its stream with close_last(), which
+leaves trio out; aclose() is the general close.
+
 TlsStream is trio.SSLStream's job: an ssl.SSLSocket in non-blocking
 mode, so a record is read, decrypted, encrypted and written inside
 OpenSSL, in one call, instead of being pumped through a memory BIO in
@@ -122,9 +125,22 @@ class PlainStream(trio.abc.HalfCloseableStream):
 
     async def aclose(self) -> None:
         if self.socket.fileno() != -1:
+            self._before_close()
             notify_closing(self.socket)
             self.socket.close()
         await checkpoint()
+
+    def close_last(self) -> None:
+        """Close, called by the stream's last user (the connection task, its
+        websocket tasks done): with no task waiting on the socket, trio need
+        not be told (notify_closing costs an epoll_ctl per connection; the
+        kernel drops a closed descriptor from epoll by itself)."""
+        if self.socket.fileno() != -1:
+            self._before_close()
+            self.socket.close()
+
+    def _before_close(self) -> None:
+        """What the protocol says before the socket closes: nothing here."""
 
 
 class TlsStream(PlainStream):
@@ -193,14 +209,12 @@ class TlsStream(PlainStream):
         """TLS has no half-close: the end is close_notify, sent by aclose()."""
         await checkpoint()
 
-    async def aclose(self) -> None:
-        """Send close_notify (without waiting for the client's), then close."""
-        if self.socket.fileno() != -1:
-            try:
-                self.socket.unwrap()
-            except (ssl.SSLError, OSError, ValueError):
-                pass   # the client's close_notify has not come (usual), or the connection is broken
-        await super().aclose()
+    def _before_close(self) -> None:
+        """Send close_notify, without waiting for the client's."""
+        try:
+            self.socket.unwrap()
+        except (OSError, ValueError):
+            pass   # the client's close_notify has not come (usual), or the connection is broken
 
 
 def _translate(exc: OSError) -> Exception:
