@@ -20,7 +20,7 @@ SSLYZE_STAMP   := $(SSLYZE_VENV)/.installed-$(SSLYZE_VERSION)
 BENCH_VENV     := .venv-bench
 ARGS           ?=
 
-.PHONY: packages packages-test run build test test-slow lint check golden man sslyze bench install uninstall clean
+.PHONY: packages packages-test packages-bench run build test test-slow lint check golden man sslyze bench install uninstall clean
 
 # The Debian packages building needs (tools/system-packages: installed as
 # root with apt-get, else the command that installs them), and those the tests need.
@@ -28,6 +28,8 @@ packages:
 	@PYTHON=$(PYTHON) tools/system-packages build
 packages-test:
 	@PYTHON=$(PYTHON) tools/system-packages test
+packages-bench:
+	@PYTHON=$(PYTHON) tools/system-packages bench
 
 # Create the virtualenv with what building needs (tools/requirements build)
 # and install korepyd into it (which compiles the request path: see build)
@@ -89,9 +91,9 @@ test-slow: packages-test build $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check korepyd tests
 
-# korepyd against uvicorn, hypercorn and granian (see README, Benchmarks):
+# korepyd against uvicorn, hypercorn, granian, socketify and Kore (KORE=path) (see README, Benchmarks):
 # make bench ARGS="--quick" | ARGS="--scenario plain,json --server korepyd,uvicorn" | ARGS=--memory
-bench: build
+bench: packages-bench build
 	$(BIN)/python bench/run.py $(ARGS)
 
 # Check a configuration: make check CONF=path/to/kore.conf

@@ -19,14 +19,18 @@ run in user space only (the kernel's share of a request, its system
 calls, is not in it) and weighs a cache miss like any other instruction,
 so it compares the work of the servers' code, not their speed. About a
 minute per server and scenario. The HTTP scenarios only (the websocket
-one is left out); in pgsql, the database's own processes are not counted,
-only the server's side of each query.
+one is left out): https over TLS (the handshakes of its 16 connections
+cancel out), newconn with a new connection per request (its handshake,
+and in https its TLS handshake, are then in every request's count); in
+pgsql, the database's own processes are not counted, only the server's
+side of each query.
 """
 
 from __future__ import annotations
 
 import shutil
 import socket
+import ssl
 import threading
 from pathlib import Path
 
@@ -77,18 +81,22 @@ def served(name: str, scenario: Scenario, requests: int, site: Site, scratch: Pa
     out = scratch / f"callgrind-{scenario.name}-{name}-{requests}"
     out.mkdir()
     wrap = [*VALGRIND, f"--callgrind-out-file={out}/callgrind.%p"]
-    with Running(name, site, scratch / f"{name}.log", wrap=wrap, stop_timeout=STOP_TIMEOUT) as server:
+    with Running(name, site, scratch / f"{name}.log", wrap=wrap, stop_timeout=STOP_TIMEOUT,
+                 tls=scenario.tls) as server:
         server.wait_ready(path, timeout=READY_TIMEOUT)
-        drive(server.port, path, requests, scenario.check)
+        drive(server.port, path, requests, scenario.check, scenario.tls, scenario.new_connections)
     return answering_process(out)
 
 
-def drive(port: int, path: str, requests: int, check=None) -> None:
-    """`requests` GETs of `path`, spread over CONNECTIONS keep-alive
-    connections; every answer must be a 200 and pass `check(status, body)`
-    (the scenario's), if given."""
+def drive(port: int, path: str, requests: int, check=None, tls: bool = False, fresh: bool = False) -> None:
+    """`requests` GETs of `path`, spread over CONNECTIONS clients, each on
+    one keep-alive connection (or, `fresh`, on a new connection per
+    request), over TLS if `tls`; every answer must be a 200 and pass
+    `check(status, body)` (the scenario's), if given."""
     errors: list[str] = []
-    threads = [threading.Thread(target=_connection, args=(port, path, requests // CONNECTIONS, check, errors))
+    context = ssl._create_unverified_context() if tls else None  # the run's own self-signed certificate
+    threads = [threading.Thread(target=_client, args=(port, path, requests // CONNECTIONS, check, errors, context,
+                                                      fresh))
                for _ in range(CONNECTIONS)]
     for thread in threads:
         thread.start()
@@ -98,30 +106,43 @@ def drive(port: int, path: str, requests: int, check=None) -> None:
         raise SystemExit(f"bench: {errors[0]}")
 
 
-def _connection(port: int, path: str, count: int, check, errors: list[str]) -> None:
-    request = h11.Request(method="GET", target=path, headers=[("Host", "bench")])
-    client = h11.Connection(h11.CLIENT)
+def _client(port: int, path: str, count: int, check, errors: list[str], context, fresh: bool) -> None:
+    headers = [("Host", "bench")] + ([("Connection", "close")] if fresh else [])
+    request = h11.Request(method="GET", target=path, headers=headers)
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
-            for _ in range(count):
-                sock.sendall(client.send(request) + client.send(h11.EndOfMessage()))
-                status, body = None, bytearray()
-                while not isinstance(event := client.next_event(), h11.EndOfMessage):
-                    if event is h11.NEED_DATA:
-                        client.receive_data(sock.recv(65536))
-                    elif isinstance(event, h11.Response):
-                        status = event.status_code
-                    elif isinstance(event, h11.Data):
-                        body += event.data
-                    elif isinstance(event, h11.ConnectionClosed):
-                        errors.append(f"{path}: the server closed the connection")
+        for _ in range(count if fresh else 1):
+            with _connect(port, context) as sock:
+                client = h11.Connection(h11.CLIENT)
+                for _ in range(1 if fresh else count):
+                    sock.sendall(client.send(request) + client.send(h11.EndOfMessage()))
+                    status, body = _response(client, sock)
+                    if status != 200 or (check is not None and not check(status, body)):
+                        errors.append(f"{path} answered {status} {body[:60]!r}")
                         return
-                if status != 200 or (check is not None and not check(status, bytes(body))):
-                    errors.append(f"{path} answered {status} {bytes(body[:60])!r}")
-                    return
-                client.start_next_cycle()
+                    if not fresh:
+                        client.start_next_cycle()
     except (OSError, h11.ProtocolError) as exc:
         errors.append(f"{path}: {exc}")
+
+
+def _connect(port: int, context) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=120)
+    return context.wrap_socket(sock) if context is not None else sock
+
+
+def _response(client: h11.Connection, sock: socket.socket) -> tuple[int | None, bytes]:
+    """The status and body of the next response (OSError if the connection ends first)."""
+    status, body = None, bytearray()
+    while not isinstance(event := client.next_event(), h11.EndOfMessage):
+        if event is h11.NEED_DATA:
+            client.receive_data(sock.recv(65536))
+        elif isinstance(event, h11.Response):
+            status = event.status_code
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.ConnectionClosed):
+            raise OSError("the server closed the connection")
+    return status, bytes(body)
 
 
 def answering_process(out: Path) -> int:

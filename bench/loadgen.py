@@ -1,7 +1,10 @@
 """The load generators, both pinned to CPU 1 (the servers run on CPU 0):
 wrk for HTTP, bench/wsload.py for websockets. Each returns a dict with
 `rate` (requests or messages per second), `p50_ms`, `p99_ms`, `count`,
-`errors` (a list of strings, empty when all went well) and `command`."""
+`errors` (a list of strings, empty when all went well) and `command`; wrk's
+also `socket_errors`, the counts of its "Socket errors" line that are not
+0 (connect, read, write, timeout): reported beside the rate, not as a
+failure, since a new connection per request (newconn) may see a few."""
 
 from __future__ import annotations
 
@@ -18,8 +21,10 @@ WSLOAD = Path(__file__).resolve().parent / "wsload.py"
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
-def wrk(url: str, seconds: float, connections: int = CONNECTIONS) -> dict:
-    command = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", url]
+def wrk(url: str, seconds: float, connections: int = CONNECTIONS, headers: tuple[str, ...] = ()) -> dict:
+    """`headers`: "Name: value" lines wrk adds to every request (-H)."""
+    extra = [arg for header in headers for arg in ("-H", header)]
+    command = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", *extra, url]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     result = parse_wrk(done.stdout)
     result["command"] = command
@@ -39,9 +44,8 @@ def parse_wrk(out: str) -> dict:
         return float(match.group(1)) * _UNITS_MS[match.group(2)] if match else None
 
     errors = []
-    socket_errors = re.search(r"Socket errors: (.*)", out)
-    if socket_errors:
-        errors.append(f"socket errors: {socket_errors.group(1)}")
+    line = re.search(r"Socket errors: (.*)", out)
+    socket_errors = {kind: int(n) for kind, n in re.findall(r"(\w+) (\d+)", line.group(1)) if int(n)} if line else {}
     bad = number(r"Non-2xx or 3xx responses: (\d+)")
     if bad:
         errors.append(f"{bad:.0f} non-2xx responses")
@@ -49,7 +53,7 @@ def parse_wrk(out: str) -> dict:
     if rate is None:
         errors.append("no Requests/sec in wrk's output")
     return {"rate": rate, "p50_ms": latency("50"), "p99_ms": latency("99"),
-            "count": number(r"(\d+) requests in"), "errors": errors}
+            "count": number(r"(\d+) requests in"), "errors": errors, "socket_errors": socket_errors}
 
 
 def websocket(python: Path, port: int, seconds: float, connections: int = WS_CONNECTIONS) -> dict:

@@ -44,8 +44,9 @@ def run(site: Site, log_path: Path, total: int = 1_000_000, first: int = 100_000
         while done < total:
             result = loadgen.wrk(server.url("/"), seconds)
             commands.append(result["command"])
-            if result["errors"] or not result["count"]:
-                raise RuntimeError(f"wrk: {'; '.join(result['errors']) or 'no requests'}")
+            problems = result["errors"] + ([f"socket errors {result['socket_errors']}"] if result["socket_errors"] else [])
+            if problems or not result["count"]:
+                raise RuntimeError(f"wrk: {'; '.join(problems) or 'no requests'}")
             done += int(result["count"])
             samples.append(sample(server, pid, done))
             target = next((mark for mark in (first, total // 2, total) if mark > done), total)

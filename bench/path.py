@@ -106,6 +106,9 @@ class Feed(PlainStream):
     async def aclose(self) -> None:
         pass
 
+    def close_last(self) -> None:
+        pass
+
 
 def one_round(request: bytes, count: int, connections: int) -> float:
     loaded = config.loads(CONF, "path.conf", env={}, check_files=False)

@@ -1,5 +1,6 @@
-"""The benchmark: korepyd against uvicorn, hypercorn (trio) and granian, on
-the same small app, one worker each, server on CPU 0 and load on CPU 1.
+"""The benchmark: korepyd against uvicorn, hypercorn (trio), granian,
+socketify and Kore itself, on the same small app, one worker each, server on
+CPU 0 and load on CPU 1.
 
     make bench [ARGS="--scenario plain,json --server korepyd,uvicorn --rounds 5 --duration 10"]
     make bench ARGS=--quick      one round of 3 s: a smoke test of the harness
@@ -11,10 +12,15 @@ the same small app, one worker each, server on CPU 0 and load on CPU 1.
                                  instructions per request, counted by valgrind
                                  (bench/instructions.py): a figure the machine's
                                  drift does not move
+    KORE=/path/to/kore make bench
+                                 Kore as a peer too (a Kore 4.x built with
+                                 PYTHON=1; without KORE it is skipped)
 
 For each scenario the servers take turns, round after round (round 1:
 every server once, round 2: every server again, ...), each started afresh,
-warmed up for 2 s, then measured with `wrk -t1 -c64 --latency` (websocket:
+warmed up for 2 s, then measured with `wrk -t1 -c64 --latency` (https: an
+https:// URL, on a throwaway self-signed certificate; newconn: `-H
+"Connection: close"`, a new connection per request; websocket:
 bench/wsload.py, 16 connections echoing 32-byte messages) and stopped. The
 tables give the median of the rounds, and each peer's rate over korepyd's
 in the same round (the median and the range of those ratios: drift between
@@ -35,14 +41,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import instructions
+import korebin
 import loadgen
 import memcheck
 import peerenv
 from scenarios import SCENARIOS, STATIC_BYTES, STATIC_NAME, Scenario
-from servers import BENCH, DEFAULT, KOREPYD, NAMES, ROOT, SERVER_CPU, Running, Site, descendants, serving
+from servers import BENCH, DEFAULT, KOREPYD, NAMES, ROOT, SERVER_CPU, Running, Site, descendants, serving, unsupported
 
 sys.path.insert(0, str(ROOT))
 from tests.pgcluster import Cluster, _bin  # noqa: E402
@@ -60,6 +68,9 @@ def main() -> int:
         sys.exit(f"bench: {why}")
     if os.cpu_count() < 2:
         sys.exit("bench: needs 2 CPUs (server on CPU 0, load on CPU 1)")
+    if "kore" in args.server and not args.memory and (why := korebin.unusable()):
+        print(why, flush=True)
+        args.server.remove("kore")
     peer_bin = peerenv.ensure()
     scratch = Path(tempfile.mkdtemp(prefix="korepyd-bench-"))
     site = make_site(scratch, peer_bin)
@@ -135,8 +146,11 @@ def make_site(scratch: Path, peer_bin: Path) -> Site:
 
 def run_scenario(scenario: Scenario, args, site: Site, scratch: Path) -> dict:
     servers = serving(scenario.name, args.server)
+    for name in args.server:
+        if why := unsupported(scenario.name, name):
+            print(f"  {scenario.name:<9} {name}: skipped ({why})")
     if not servers:
-        print(f"\n{scenario.name}: skipped (the reference loops serve the plain scenario only)")
+        print(f"\n{scenario.name}: skipped (no server named serves it)")
         return {"skipped": "no server for this scenario"}
     runs = []
     with database(scenario, site) as skipped:
@@ -190,7 +204,7 @@ def run_once(scenario: Scenario, name: str, seconds: int, site: Site, log_path: 
     """Start, check, warm up, measure, stop: one server, one round."""
     run = {"server": name, "loadavg_1min": os.getloadavg()[0]}
     try:
-        with Running(name, site, log_path) as server:
+        with Running(name, site, log_path, tls=scenario.tls) as server:
             run["server_command"] = server.command
             server.wait_ready(scenario.path)
             status, body = server.get(scenario.path)
@@ -198,6 +212,8 @@ def run_once(scenario: Scenario, name: str, seconds: int, site: Site, log_path: 
                 raise RuntimeError(f"wrong answer to {scenario.path}: {status} {body[:60]!r}")
             if scenario.refused and (status := server.get(scenario.refused)[0]) != 400:
                 raise RuntimeError(f"{scenario.refused} answered {status}, not 400")
+            if scenario.new_connections and not server.closes_after(scenario.path):
+                raise RuntimeError(f"{scenario.path} with Connection: close: no answer, or the connection stayed open")
             load(scenario, server, site, WARMUP)
             result = load(scenario, server, site, seconds)
             result["load_command"] = result.pop("command")
@@ -210,7 +226,8 @@ def run_once(scenario: Scenario, name: str, seconds: int, site: Site, log_path: 
 def load(scenario: Scenario, server: Running, site: Site, seconds: int) -> dict:
     if scenario.websocket:
         return loadgen.websocket(site.peer_bin / "python", server.port, seconds)
-    return loadgen.wrk(server.url(scenario.path), seconds)
+    headers = ("Connection: close",) if scenario.new_connections else ()
+    return loadgen.wrk(server.url(scenario.path), seconds, headers=headers)
 
 
 def summarize(runs: list[dict], servers: list[str]) -> dict:
@@ -229,17 +246,25 @@ def summarize(runs: list[dict], servers: list[str]) -> dict:
                 values = [r[key] for r in good if r[key] is not None]
                 entry[key] = statistics.median(values) if values else None
             entry["ratios"] = [r["rate"] / korepyd[r["round"]] for r in good if r["round"] in korepyd]
+            if socket_errors := sum((Counter(r.get("socket_errors", {})) for r in good), Counter()):
+                entry["socket_errors"] = dict(socket_errors)
         if failed:
             entry["error"] = failed[0]["errors"][0]
         medians[name] = entry
     return medians
 
 
+def _socket_errors(counts: dict[str, int] | None) -> str:
+    """wrk's socket errors, if any, as "  socket errors: read 3, timeout 1"."""
+    return f"  socket errors: {', '.join(f'{k} {n:,}' for k, n in counts.items())}" if counts else ""
+
+
 def progress(scenario: Scenario, run: dict, rounds: int) -> str:
     head = f"  {scenario.name:<9} round {run['round']}/{rounds}  {run['server']:<14}"
     if run["errors"]:
-        return f"{head} FAILED: {'; '.join(run['errors'])[:160]}"
-    return f"{head} {run['rate']:>10,.0f} {scenario.unit}  p50 {_ms(run['p50_ms'])}  p99 {_ms(run['p99_ms'])}"
+        return f"{head} FAILED: {'; '.join(run['errors'])[:160]}{_socket_errors(run.get('socket_errors'))}"
+    return (f"{head} {run['rate']:>10,.0f} {scenario.unit}  p50 {_ms(run['p50_ms'])}  p99 {_ms(run['p99_ms'])}"
+            f"{_socket_errors(run.get('socket_errors'))}")
 
 
 def table(scenario: Scenario, medians: dict, args) -> str:
@@ -254,8 +279,11 @@ def table(scenario: Scenario, medians: dict, args) -> str:
         ratio = f"{statistics.median(ratios):.2f}x" if ratios else "-"
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-"
         note = f"  ({entry['failed']} failed round(s))" if entry["failed"] else ""
+        note += _socket_errors(entry.get("socket_errors"))
         lines.append(f"{name:<14} {entry['rate']:>10,.0f} {_ms(entry['p50_ms'])} {_ms(entry['p99_ms'])} "
                      f"{ratio:>11} {spread:>12}{note}")
+    if scenario.tls and "kore" in medians:
+        lines.append("(kore on an RSA-2048 certificate, the only key type it loads; the others on ECDSA P-256)")
     return "\n".join(lines) + "\n"
 
 
@@ -267,6 +295,8 @@ def settings(args) -> dict:
     return {"scenarios": args.scenario, "servers": args.server, "rounds": args.rounds, "duration_s": args.duration,
             "warmup_s": WARMUP, "wrk": f"-t1 -c{loadgen.CONNECTIONS} --latency",
             "websocket": f"{loadgen.WS_CONNECTIONS} connections, 32-byte binary messages, one in flight each",
+            "https": "self-signed ECDSA P-256 certificate made per run (Kore: RSA-2048, the only key type it loads)",
+            "newconn": 'wrk -H "Connection: close": a new TCP connection per request',
             "pinning": {"server": f"taskset -c {SERVER_CPU}", "load": f"taskset -c {loadgen.LOAD_CPU}"},
             "order": "interleaved rounds; the first server of each round rotates", "memory": args.memory,
             "instructions": args.instructions and {"valgrind": " ".join(instructions.VALGRIND),
@@ -299,6 +329,7 @@ def versions(peer_bin: Path) -> dict:
     except RuntimeError:
         found["postgresql"] = None
     found.update(peerenv.versions())
+    found["kore"] = korebin.build_info() if korebin.unusable() is None else None
     return found
 
 

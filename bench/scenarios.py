@@ -1,5 +1,7 @@
 """The scenarios: what is requested, what a correct answer is, and how the
-load is applied (wrk, or bench/wsload.py for the websocket echo)."""
+load is applied (wrk, or bench/wsload.py for the websocket echo). `https`
+and `newconn` ask for the plain text of `plain` too: over TLS (keep-alive),
+and on a new TCP connection per request (`Connection: close`)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ class Scenario:
     refused: str | None = None             # a request that must get 400
     websocket: bool = False                # load with wsload.py instead of wrk
     database: bool = False                 # needs the PostgreSQL cluster
+    tls: bool = False                      # the servers serve HTTPS (tlsfiles.py's certificate)
+    new_connections: bool = False          # every request on a new connection: wrk sends Connection: close
 
 
 def _body(expected: bytes) -> Callable[[int, bytes], bool]:
@@ -33,6 +37,8 @@ def _json(status: int, body: bytes) -> bool:
 
 SCENARIOS = {s.name: s for s in (
     Scenario("plain", "/", _body(b"Hello, World!")),
+    Scenario("https", "/", _body(b"Hello, World!"), tls=True),
+    Scenario("newconn", "/", _body(b"Hello, World!"), new_connections=True),
     Scenario("json", "/json", _json),
     Scenario("route", "/user/123?name=abc", _body(b"user 123 name abc"), refused="/user/123?name=Abc1"),
     Scenario("static", f"/static/{STATIC_NAME}", _body(STATIC_BYTES)),
