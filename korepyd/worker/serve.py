@@ -8,7 +8,9 @@ generation) stops accepting too, but lets every kept-alive connection have
 its next request answered, with `Connection: close` (Runtime.begin_stop).
 `worker_max_connections` bounds the connections a worker holds: at the
 limit it stops accepting until one ends. A readable listener is emptied
-up to `worker_accept_threshold` connections at a time, as in Kore.
+up to `worker_accept_threshold` connections at a time, as in Kore, and
+each is served in a task kept from an earlier connection where one
+waits (worker/conntasks.py).
 
 Layer: role (worker).
 """
@@ -30,6 +32,7 @@ from korepyd.ipc.boot import Boot
 from korepyd.ipc.channel import Channel
 from korepyd.ipc.keymaterial import Certificate, Challenge
 from korepyd.worker.conn import serve_connection
+from korepyd.worker.conntasks import ConnectionTasks
 from korepyd.worker.runtime import Runtime
 from korepyd.worker.stream import PlainStream
 
@@ -52,6 +55,7 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
         nursery.start_soon(_expire_files, rt)
         with rt.connections_scope:
             async with trio.open_nursery() as connections:
+                tasks = ConnectionTasks(connections, _connection)
                 with rt.accept_scope:
                     if rt.tls is not None:  # nothing is accepted before every domain has its certificate
                         await rt.channel.send(Message(MsgId.CERTIFICATE_REQ, rt.worker_id, KEYMGR))
@@ -59,9 +63,10 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
                     async with trio.open_nursery() as accepting:
                         for lfd in boot.listeners:
                             listener = socket.socket(fileno=lfd.fd)
-                            accepting.start_soon(_accept_loop, rt, listener, lfd.server, lfd.tls, slots, connections)
+                            accepting.start_soon(_accept_loop, rt, listener, lfd.server, lfd.tls, slots, tasks)
                         await rt.channel.send(Message(MsgId.READY, rt.worker_id, PARENT, str(os.getpid()).encode()))
                         await trio.sleep_forever()
+                tasks.close()  # nothing is accepted any more: the connections' tasks end with their connections
         if rt.connections_scope.cancelled_caught:
             log.warning("stop: requests still running after the grace period were cut off")
         rt.filerefs.close()  # no response reads a file any more
@@ -70,7 +75,7 @@ async def run(rt: Runtime, boot: Boot, ipc: socket.socket, pending: bytes) -> No
 
 
 async def _accept_loop(rt: Runtime, listener: socket.socket, server: str, tls: bool, slots: trio.Semaphore,
-                       connections) -> None:
+                       tasks: ConnectionTasks) -> None:
     """Kore's accept: once the listener is readable, take up to
     worker_accept_threshold connections in one go, then serve them; wait
     for a connection slot (worker_max_connections) only at the limit."""
@@ -95,7 +100,7 @@ async def _accept_loop(rt: Runtime, listener: socket.socket, server: str, tls: b
                 log.warning(f"accept: {exc.strerror}; pausing for 100 ms")
                 await trio.sleep(0.1)
                 break
-            connections.start_soon(_connection, rt, accepted, server, tls, slots)
+            tasks.start(rt, accepted, server, tls, slots)
 
 
 async def _connection(rt: Runtime, sock: socket.socket, server: str, tls: bool, slots: trio.Semaphore) -> None:
