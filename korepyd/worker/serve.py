@@ -124,10 +124,13 @@ async def _connection(rt: Runtime, sock: socket.socket, server: str, tls: bool, 
 
 
 async def _flush_access_log(rt: Runtime) -> None:
-    """Send queued access-log lines to the parent every 100 ms (as Kore)."""
+    """Send queued access-log lines to the parent every 100 ms (as Kore).
+    A flush under way is finished even when the worker ends meanwhile: the
+    lines it took are the parent's only copy."""
     while True:
         await trio.sleep(ACCESSLOG_FLUSH)
-        await _send_access_lines(rt)
+        with trio.CancelScope(shield=True):
+            await _send_access_lines(rt)
 
 
 async def _expire_files(rt: Runtime) -> None:
