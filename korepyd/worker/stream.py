@@ -26,7 +26,8 @@ leaves trio out; aclose() is the general close.
 TlsStream is trio.SSLStream's job: an ssl.SSLSocket in non-blocking
 mode, so a record is read, decrypted, encrypted and written inside
 OpenSSL, in one call, instead of being pumped through a memory BIO in
-Python (trio's way, which cost three times the request's own work). It
+Python (trio's way: over twice a plain request's own work on top of it,
+bench --instructions https 322,809 against plain 97,282). It
 waits on the descriptor as PlainStream does: OpenSSL says which way
 (SSLWantReadError, SSLWantWriteError). An SSL write never takes part of
 its data (Python leaves partial writes off): it takes it all, or says it
@@ -214,7 +215,7 @@ class TlsStream(PlainStream):
         return self.socket.getpeercert(binary_form)
 
     async def send_eof(self) -> None:
-        """TLS has no half-close: the end is close_notify, sent by aclose()."""
+        """TLS has no half-close: the end is close_notify, sent at the close."""
         await checkpoint()
 
     def _before_close(self) -> None:
